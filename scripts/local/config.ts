@@ -1,0 +1,86 @@
+// Where each local stack lives and how it is reached. The development stack uses the Supabase
+// CLI's fixed local addresses; the test stack runs beside it on its own ports and directory so
+// `npm test` can start from a clean database without touching development data.
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { signJwt } from "./jwt.ts";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
+
+/** The Supabase CLI's well-known local JWT secret: local only, never a real project's. */
+export const localJwtSecret = "super-secret-jwt-token-with-at-least-32-characters-long";
+/** Local stand-in for the cron secret; the seed stores the same value in the local Vault. */
+export const localCronSecret = "local-cron-secret-not-for-production";
+
+export type StackName = "dev" | "test";
+
+export interface StackConfig {
+  name: StackName;
+  dbPort: number;
+  apiPort: number;
+  dir: string;
+  pgData: string;
+  pgSocketDir: string;
+  logDir: string;
+  pidDir: string;
+  envFile: string;
+}
+
+export function stackConfig(name: StackName): StackConfig {
+  const dir = join(repoRoot, ".local", name);
+  return {
+    name,
+    dbPort: name === "dev" ? 54322 : 54332,
+    apiPort: name === "dev" ? 54321 : 54331,
+    dir,
+    pgData: join(dir, "postgres", "data"),
+    pgSocketDir: join(dir, "postgres", "run"),
+    logDir: join(dir, "logs"),
+    pidDir: join(dir, "run"),
+    envFile: name === "dev" ? join(repoRoot, ".local", "stack.env") : join(dir, "stack.env"),
+  };
+}
+
+export const dbUrl = (stack: StackConfig) =>
+  `postgresql://postgres:postgres@127.0.0.1:${stack.dbPort}/postgres`;
+export const apiUrl = (stack: StackConfig) => `http://127.0.0.1:${stack.apiPort}`;
+export const functionsUrl = (stack: StackConfig) => `${apiUrl(stack)}/functions/v1`;
+
+/** The role keys `supabase start` prints: long-lived JWTs signed with the local secret. */
+export function roleKey(role: "anon" | "service_role"): Promise<string> {
+  return signJwt({ iss: "supabase-demo", role, exp: 1983812996 }, localJwtSecret);
+}
+
+/** The variables `supabase status -o env` would give scripts, for this stack. */
+export async function stackEnv(stack: StackConfig): Promise<Record<string, string>> {
+  return {
+    SUPABASE_DB_URL: dbUrl(stack),
+    SUPABASE_URL: apiUrl(stack),
+    SUPABASE_FUNCTIONS_URL: functionsUrl(stack),
+    SUPABASE_ANON_KEY: await roleKey("anon"),
+    SUPABASE_SERVICE_ROLE_KEY: await roleKey("service_role"),
+    SUPABASE_JWT_SECRET: localJwtSecret,
+    CRON_SECRET: localCronSecret,
+  };
+}
+
+export function formatEnv(env: Record<string, string>): string {
+  return Object.entries(env).map(([key, value]) => `${key}=${value}`).join("\n") + "\n";
+}
+
+export async function readEnvFile(path: string): Promise<Record<string, string>> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return {};
+    throw error;
+  }
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const match = line.match(/^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)\s*$/);
+    if (!match) continue;
+    env[match[1]] = match[2].replace(/^(['"])(.*)\1$/, "$2");
+  }
+  return env;
+}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { signJwt } from "./jwt.ts";
+import { startGateway } from "./gateway.ts";
+import { repoRoot } from "./config.ts";
+
+const jwtSecret = "test-jwt-secret-with-at-least-32-characters!!";
+const fixtures = join(repoRoot, "supabase", "functions", "tests", "fixtures");
+
+async function withGateway(
+  configToml: string,
+  body: (url: string) => Promise<void>,
+) {
+  const configPath = await Deno.makeTempFile({ suffix: ".toml" });
+  await Deno.writeTextFile(configPath, configToml);
+  Deno.env.set("GATEWAY_ONLY_SENTINEL", "must-not-leak");
+  const gateway = await startGateway({
+    port: 0,
+    jwtSecret,
+    functionDirs: [join(repoRoot, "supabase", "functions"), fixtures],
+    configPath,
+    env: { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_DB_URL: "postgresql://unused" },
+    log: () => {},
+  });
+  try {
+    await body(`${gateway.url}/functions/v1`);
+  } finally {
+    await gateway.close();
+    Deno.env.delete("GATEWAY_ONLY_SENTINEL");
+    await Deno.remove(configPath);
+  }
+}
+
+const token = (claims: Record<string, unknown>, secret = jwtSecret) => signJwt(claims, secret);
+const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
+
+Deno.test("verify_jwt (the default) rejects missing, forged and expired tokens before the handler", async () => {
+  await withGateway("", async (base) => {
+    const call = async (authorization?: string) => {
+      const response = await fetch(`${base}/echo`, {
+        headers: authorization ? { authorization } : {},
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const missing = await call();
+    assert.deepEqual(missing.status, 401);
+    assert.deepEqual(missing.body.message, "Missing authorization header");
+    const forged = await call(
+      `Bearer ${await token({ role: "anon" }, "another-secret-32-characters-long!!")}`,
+    );
+    assert.deepEqual(forged.status, 401);
+    assert.deepEqual(forged.body.message, "Invalid JWT");
+    const expired = await call(`Bearer ${await token({ role: "anon", exp: 1000 })}`);
+    assert.deepEqual(expired.status, 401);
+    const valid = await call(`Bearer ${await token({ role: "anon", exp: inAnHour() })}`);
+    assert.deepEqual(valid.status, 200);
+    assert.deepEqual(valid.body.path, "/echo");
+  });
+});
+
+Deno.test("verify_jwt = false in config.toml lets a request without Authorization reach the handler", async () => {
+  await withGateway("[functions.echo]\nverify_jwt = false\n", async (base) => {
+    const response = await fetch(`${base}/echo/some/route?x=1`, { method: "POST", body: "hi" });
+    assert.deepEqual(response.status, 200);
+    assert.deepEqual(response.headers.get("x-echo"), "yes");
+    const body = await response.json();
+    assert.deepEqual(body.path, "/echo/some/route", "the hosted runtime's path: /<name>/...");
+    assert.deepEqual(body.search, "?x=1");
+    assert.deepEqual(body.method, "POST");
+    assert.deepEqual(body.body, "hi");
+    assert.deepEqual(body.authorization, null);
+  });
+});
+
+Deno.test("functions get the platform's variables and nothing of the gateway's own environment", async () => {
+  await withGateway("[functions.echo]\nverify_jwt = false\n", async (base) => {
+    const body = await (await fetch(`${base}/echo`)).json();
+    assert(body.envKeys.includes("SUPABASE_URL"));
+    assert(body.envKeys.includes("SUPABASE_DB_URL"));
+    assert(!body.envKeys.includes("GATEWAY_ONLY_SENTINEL"));
+  });
+});
+
+Deno.test("unknown names, shared code and test folders are not functions", async () => {
+  await withGateway("", async (base) => {
+    for (const name of ["no-such-function", "_shared", "tests"]) {
+      const response = await fetch(`${base}/${name}`);
+      await response.body?.cancel();
+      assert.deepEqual(response.status, 404, name);
+    }
+    const outside = await fetch(base.replace("/functions/v1", "/rest/v1/anything"));
+    await outside.body?.cancel();
+    assert.deepEqual(outside.status, 404);
+  });
+});

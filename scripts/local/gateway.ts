@@ -1,0 +1,263 @@
+// The local stand-in for Supabase's functions gateway: serves every function folder under
+// /functions/v1/<name>/..., enforces verify_jwt per function from supabase/config.toml, and runs
+// each function in its own Deno process with only the environment the hosted runtime provides,
+// handing it the same path the hosted runtime does (/<name>/...).
+import { join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { readEnvFile, repoRoot } from "./config.ts";
+import { verifyJwt } from "./jwt.ts";
+
+export interface GatewayOptions {
+  /** 0 picks a free port. */
+  port: number;
+  jwtSecret: string;
+  /** Environment every function receives (SUPABASE_URL, SUPABASE_DB_URL, keys, secrets...). */
+  env: Record<string, string>;
+  /** Folders whose sub-folders are functions; defaults to supabase/functions. */
+  functionDirs?: string[];
+  configPath?: string;
+  log?: (line: string) => void;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  functionNames(): string[];
+  close(): Promise<void>;
+}
+
+interface FunctionWorker {
+  origin: string;
+  process: Deno.ChildProcess;
+}
+
+const denoBinary = Deno.execPath();
+
+/** Folders with an index.ts, minus shared code and tests, as `supabase functions deploy` sees. */
+export function discoverFunctions(dirs: string[]): Map<string, string> {
+  const found = new Map<string, string>();
+  for (const dir of dirs) {
+    for (const entry of Deno.readDirSync(dir)) {
+      if (!entry.isDirectory || entry.name.startsWith("_") || entry.name.startsWith(".")) continue;
+      const entrypoint = join(dir, entry.name, "index.ts");
+      try {
+        Deno.statSync(entrypoint);
+        found.set(entry.name, entrypoint);
+      } catch { /* not a function: tests, fixtures' parents, ... */ }
+    }
+  }
+  return found;
+}
+
+/** verify_jwt per function from config.toml; Supabase's default is on. */
+export function readVerifyJwt(configPath: string): (name: string) => boolean {
+  const config = parseToml(Deno.readTextFileSync(configPath)) as {
+    functions?: Record<string, { verify_jwt?: boolean }>;
+  };
+  return (name) => config.functions?.[name]?.verify_jwt ?? true;
+}
+
+function jsonError(status: number, message: string): Response {
+  return Response.json({ code: status, message }, { status });
+}
+
+export function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const functionDirs = options.functionDirs ?? [join(repoRoot, "supabase", "functions")];
+  const verifyJwtFor = readVerifyJwt(
+    options.configPath ?? join(repoRoot, "supabase", "config.toml"),
+  );
+  const workers = new Map<string, Promise<FunctionWorker>>();
+  const abort = new AbortController();
+
+  function spawnWorker(name: string, entrypoint: string): Promise<FunctionWorker> {
+    const env: Record<string, string> = {
+      ...options.env,
+      DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
+      NO_COLOR: "1",
+      SB_FUNCTION_NAME: name,
+    };
+    for (const key of ["PATH", "HOME", "DENO_DIR", "TMPDIR", "LANG"]) {
+      const value = Deno.env.get(key);
+      if (value !== undefined && env[key] === undefined) env[key] = value;
+    }
+    const process = new Deno.Command(denoBinary, {
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        "--allow-read",
+        "--allow-sys",
+        "--no-prompt",
+        "--config",
+        join(repoRoot, "deno.json"),
+        entrypoint,
+      ],
+      env,
+      clearEnv: true,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new Promise<FunctionWorker>((resolve, reject) => {
+      let ready = false;
+      const timer = setTimeout(() => {
+        if (!ready) {
+          reject(new Error(`function ${name} did not start listening within 30 s`));
+          process.kill("SIGKILL");
+        }
+      }, 30_000);
+      const pump = async (stream: ReadableStream<Uint8Array>) => {
+        const lines = stream.pipeThrough(new TextDecoderStream()).pipeThrough(splitLines());
+        for await (const line of lines) {
+          const listening = line.match(/^Listening on (http:\/\/127\.0\.0\.1:\d+)\/?/);
+          if (listening && !ready) {
+            ready = true;
+            clearTimeout(timer);
+            resolve({ origin: listening[1], process });
+          } else if (line.length > 0) {
+            log(`[${name}] ${line}`);
+          }
+        }
+      };
+      pump(process.stdout);
+      pump(process.stderr);
+      process.status.then((status) => {
+        workers.delete(name);
+        clearTimeout(timer);
+        if (!ready) {
+          reject(new Error(`function ${name} exited (code ${status.code}) before serving`));
+        } else if (!abort.signal.aborted) log(`[${name}] exited with code ${status.code}`);
+      });
+    });
+  }
+
+  function workerFor(name: string, entrypoint: string): Promise<FunctionWorker> {
+    let worker = workers.get(name);
+    if (!worker) {
+      worker = spawnWorker(name, entrypoint);
+      workers.set(name, worker);
+      worker.catch(() => workers.delete(name));
+    }
+    return worker;
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    if (url.pathname === "/health") return Response.json({ status: "ok" });
+    const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
+    if (!match) return jsonError(404, "Not found: functions live under /functions/v1/<name>");
+    const [, name, rest = ""] = match;
+    const entrypoint = discoverFunctions(functionDirs).get(name);
+    if (!entrypoint) return jsonError(404, `Function not found: ${name}`);
+
+    if (verifyJwtFor(name) && request.method !== "OPTIONS") {
+      const authorization = request.headers.get("authorization");
+      if (!authorization) return jsonError(401, "Missing authorization header");
+      const token = authorization.replace(/^Bearer\s+/i, "");
+      if (!(await verifyJwt(token, options.jwtSecret))) return jsonError(401, "Invalid JWT");
+    }
+
+    let worker: FunctionWorker;
+    try {
+      worker = await workerFor(name, entrypoint);
+    } catch (error) {
+      log(`[gateway] ${(error as Error).message}`);
+      return jsonError(503, `Function failed to start: ${name}`);
+    }
+    const hasBody = request.method !== "GET" && request.method !== "HEAD";
+    try {
+      const upstream = await fetch(`${worker.origin}/${name}${rest}${url.search}`, {
+        method: request.method,
+        headers: request.headers,
+        body: hasBody ? request.body : undefined,
+        redirect: "manual",
+      });
+      const headers = new Headers(upstream.headers);
+      headers.delete("content-encoding");
+      headers.delete("content-length");
+      return new Response(upstream.body, { status: upstream.status, headers });
+    } catch (error) {
+      log(`[gateway] ${name}: ${(error as Error).message}`);
+      return jsonError(502, `Function did not answer: ${name}`);
+    }
+  }
+
+  const server = Deno.serve({
+    hostname: "127.0.0.1",
+    port: options.port,
+    signal: abort.signal,
+    onListen: () => {},
+  }, handle);
+  const port = server.addr.port;
+
+  return Promise.resolve({
+    url: `http://127.0.0.1:${port}`,
+    port,
+    functionNames: () => [...discoverFunctions(functionDirs).keys()].sort(),
+    async close() {
+      abort.abort();
+      const running = await Promise.allSettled([...workers.values()]);
+      for (const result of running) {
+        if (result.status === "fulfilled") {
+          try {
+            result.value.process.kill("SIGTERM");
+          } catch { /* already exited */ }
+          await result.value.process.status;
+        }
+      }
+      await server.finished;
+    },
+  });
+}
+
+function splitLines(): TransformStream<string, string> {
+  let buffer = "";
+  return new TransformStream({
+    transform(chunk, controller) {
+      buffer += chunk;
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines) controller.enqueue(line);
+    },
+    flush(controller) {
+      if (buffer) controller.enqueue(buffer);
+    },
+  });
+}
+
+if (import.meta.main) {
+  const required = ["SUPABASE_JWT_SECRET", "SUPABASE_DB_URL", "SUPABASE_URL"];
+  const missing = required.filter((key) => !Deno.env.get(key));
+  if (missing.length) {
+    console.error(`gateway: missing environment: ${missing.join(", ")}`);
+    Deno.exit(2);
+  }
+  const port = Number(Deno.env.get("GATEWAY_PORT") ?? "54321");
+  const passThrough = [
+    "SUPABASE_URL",
+    "SUPABASE_DB_URL",
+    "SUPABASE_ANON_KEY",
+    "SUPABASE_SERVICE_ROLE_KEY",
+    "CRON_SECRET",
+  ];
+  const env: Record<string, string> = {};
+  for (const key of passThrough) {
+    const value = Deno.env.get(key);
+    if (value !== undefined) env[key] = value;
+  }
+  const projectEnvFile = Deno.env.get("FUNCTIONS_ENV_FILE");
+  if (projectEnvFile) Object.assign(env, await readEnvFile(projectEnvFile));
+  const gateway = await startGateway({
+    port,
+    jwtSecret: Deno.env.get("SUPABASE_JWT_SECRET")!,
+    env,
+  });
+  console.error(`gateway: serving ${gateway.functionNames().join(", ")} on ${gateway.url}`);
+  const shutdown = async () => {
+    await gateway.close();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGTERM", shutdown);
+  Deno.addSignalListener("SIGINT", shutdown);
+}

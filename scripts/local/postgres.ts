@@ -1,0 +1,140 @@
+// The local PostgreSQL 15 cluster of a stack: created once with initdb, configured like a
+// Supabase database (pg_cron preloaded, logical WAL), started and stopped with pg_ctl.
+import { join } from "node:path";
+import type { StackConfig } from "./config.ts";
+import { asPostgres, CommandError, isRoot, run } from "./process.ts";
+
+const pgBin = "/usr/lib/postgresql/15/bin";
+
+export interface PgPaths {
+  data: string;
+  socketDir: string;
+  log: string;
+}
+
+/**
+ * The cluster lives under .local/ as asked. When we are root but the `postgres` OS user cannot
+ * reach the checkout (a home directory with mode 700, say), it moves to /var/tmp instead.
+ */
+export async function pgPaths(stack: StackConfig): Promise<PgPaths> {
+  const log = join(stack.logDir, "postgres.log");
+  let base = join(stack.dir, "postgres");
+  if (isRoot()) {
+    await Deno.mkdir(stack.dir, { recursive: true });
+    const reachable = await new Deno.Command("runuser", {
+      args: ["-u", "postgres", "--", "test", "-x", stack.dir],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (!reachable.success) {
+      const tag = stack.dir.replace(/[^A-Za-z0-9]+/g, "_").slice(-80);
+      base = join("/var/tmp/bison-mirror", tag);
+    }
+  }
+  return { data: join(base, "data"), socketDir: join(base, "run"), log };
+}
+
+async function pg(tool: string, args: string[]): Promise<string> {
+  const [command, fullArgs] = asPostgres(join(pgBin, tool), args);
+  return await run(command, fullArgs);
+}
+
+export async function clusterExists(stack: StackConfig): Promise<boolean> {
+  const { data } = await pgPaths(stack);
+  try {
+    await Deno.stat(join(data, "PG_VERSION"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Creates the cluster if it does not exist yet; returns true when it was just created. */
+export async function ensureCluster(stack: StackConfig): Promise<boolean> {
+  if (await clusterExists(stack)) return false;
+  const paths = await pgPaths(stack);
+  const base = join(paths.data, "..");
+  await Deno.mkdir(paths.socketDir, { recursive: true });
+  await Deno.mkdir(stack.logDir, { recursive: true });
+  const passwordFile = join(base, "initdb-password");
+  await Deno.writeTextFile(passwordFile, "postgres\n");
+  if (isRoot()) {
+    await run("chown", ["-R", "postgres:postgres", base]);
+    await run("chown", ["postgres:postgres", stack.logDir]);
+  }
+  try {
+    await pg("initdb", [
+      "--pgdata",
+      paths.data,
+      "--username",
+      "postgres",
+      `--pwfile=${passwordFile}`,
+      "--auth-local=trust",
+      "--auth-host=scram-sha-256",
+      "--encoding=UTF8",
+      "--locale=C.UTF-8",
+    ]);
+  } finally {
+    await Deno.remove(passwordFile).catch(() => {});
+  }
+  const durability = stack.name === "test"
+    ? ["fsync = off", "synchronous_commit = off", "full_page_writes = off"]
+    : [];
+  const settings = [
+    "# Added by scripts/local/postgres.ts: a Supabase-shaped local database.",
+    "listen_addresses = '127.0.0.1'",
+    `port = ${stack.dbPort}`,
+    `unix_socket_directories = '${paths.socketDir}'`,
+    "shared_preload_libraries = 'pg_cron'",
+    "cron.database_name = 'postgres'",
+    "cron.use_background_workers = on",
+    "max_worker_processes = 40",
+    "wal_level = logical",
+    "max_connections = 200",
+    "timezone = 'UTC'",
+    "log_timezone = 'UTC'",
+    "log_min_messages = warning",
+    "log_line_prefix = '%m [%p] %q%u@%d '",
+    ...durability,
+  ];
+  const conf = join(paths.data, "postgresql.conf");
+  await Deno.writeTextFile(conf, settings.join("\n") + "\n", { append: true });
+  return true;
+}
+
+export async function postgresRunning(stack: StackConfig): Promise<boolean> {
+  const { data } = await pgPaths(stack);
+  const [command, args] = asPostgres(join(pgBin, "pg_ctl"), ["status", "-D", data]);
+  const status = await new Deno.Command(command, { args, stdout: "null", stderr: "null" })
+    .output();
+  return status.success;
+}
+
+export async function startPostgres(stack: StackConfig): Promise<void> {
+  if (await postgresRunning(stack)) return;
+  const paths = await pgPaths(stack);
+  await Deno.mkdir(stack.logDir, { recursive: true });
+  if (isRoot()) await run("chown", ["postgres:postgres", stack.logDir]);
+  try {
+    await pg("pg_ctl", ["start", "-D", paths.data, "-l", paths.log, "-w", "-t", "60"]);
+  } catch (error) {
+    const tail = await Deno.readTextFile(paths.log).then((text) =>
+      text.trim().split("\n").slice(-10).join("\n")
+    ).catch(() => "");
+    const hint = `is port ${stack.dbPort} already taken by another PostgreSQL?`;
+    throw new CommandError(`${(error as Error).message}\n${tail}\n(${hint})`);
+  }
+}
+
+export async function stopPostgres(stack: StackConfig): Promise<boolean> {
+  if (!(await postgresRunning(stack))) return false;
+  const { data } = await pgPaths(stack);
+  await pg("pg_ctl", ["stop", "-D", data, "-m", "fast", "-w", "-t", "60"]);
+  return true;
+}
+
+export async function removeCluster(stack: StackConfig): Promise<void> {
+  await stopPostgres(stack);
+  const { data } = await pgPaths(stack);
+  await Deno.remove(join(data, ".."), { recursive: true }).catch(() => {});
+}

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Entry point of `npm start`, `npm stop` and `npm test`: installs what a fresh machine lacks
+# (Debian's PostgreSQL 15 packages, then the pinned npm packages that carry Deno and the Supabase
+# CLI), then hands over to the TypeScript stack scripts run by that pinned Deno.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+pg_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check
+  libtap-parser-sourcehandler-pgtap-perl)
+pg_lib=/usr/lib/postgresql/15/lib
+pg_share=/usr/share/postgresql/15/extension
+
+missing_system_packages() {
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || return 0
+  [ -f "$pg_lib/pg_cron.so" ] || return 0
+  [ -f "$pg_share/pgtap.control" ] || return 0
+  [ -f "$pg_lib/plpgsql_check.so" ] || return 0
+  command -v pg_prove >/dev/null || return 0
+  command -v runuser >/dev/null || return 0
+  return 1
+}
+
+ensure_system_packages() {
+  missing_system_packages || return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "PostgreSQL 15 with pg_cron, pgTAP and plpgsql_check is missing. Install it with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y ${pg_packages[*]}" >&2
+    echo "then run this command again." >&2
+    exit 1
+  fi
+  echo "Installing PostgreSQL 15, pg_cron, pgTAP and plpgsql_check from Debian (once)..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq "${pg_packages[@]}" util-linux >&2
+}
+
+# npm ci only when the lock file changed since the last install, so warm runs stay fast.
+ensure_node_modules() {
+  local stamp=node_modules/.installed-lock.sha256
+  local want
+  want=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ -x node_modules/.bin/deno ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    return 0
+  fi
+  echo "Installing the pinned npm packages (deno, supabase CLI)..." >&2
+  npm ci --no-audit --no-fund >&2
+  echo "$want" >"$stamp"
+}
+
+ensure_system_packages
+ensure_node_modules
+
+command=${1:?usage: run.sh start|stop|status|test [args]}
+shift
+case "$command" in
+  test) exec node_modules/.bin/deno run --allow-all scripts/local/run-tests.ts "$@" ;;
+  *) exec node_modules/.bin/deno run --allow-all scripts/local/stack.ts "$command" "$@" ;;
+esac

@@ -1,0 +1,149 @@
+// `npm start`, `npm stop`: the local development stack (PostgreSQL with the platform stand-ins and
+// migrations, the pg_net dispatcher, the functions gateway) at the Supabase CLI's fixed addresses.
+import { join } from "node:path";
+import {
+  apiUrl,
+  dbUrl,
+  formatEnv,
+  functionsUrl,
+  repoRoot,
+  type StackConfig,
+  stackConfig,
+  stackEnv,
+} from "./config.ts";
+import { applyMigrations, applyPlatform, applySeed } from "./database.ts";
+import {
+  ensureCluster,
+  pgPaths,
+  postgresRunning,
+  removeCluster,
+  startPostgres,
+  stopPostgres,
+} from "./postgres.ts";
+import { readPid, spawnDetached, stopPidFile, waitFor } from "./process.ts";
+
+const services = ["dispatcher", "gateway"] as const;
+type Service = typeof services[number];
+
+const pidFile = (stack: StackConfig, service: Service) => join(stack.pidDir, `${service}.pid`);
+const logFile = (stack: StackConfig, service: Service) => join(stack.logDir, `${service}.log`);
+
+async function gatewayHealthy(stack: StackConfig): Promise<boolean> {
+  try {
+    const response = await fetch(`${apiUrl(stack)}/health`, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function startService(stack: StackConfig, service: Service): Promise<void> {
+  if (await readPid(pidFile(stack, service))) return;
+  const env = {
+    ...await stackEnv(stack),
+    GATEWAY_PORT: String(stack.apiPort),
+    FUNCTIONS_ENV_FILE: join(repoRoot, "supabase", "functions", ".env"),
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    HOME: Deno.env.get("HOME") ?? "/root",
+  };
+  await spawnDetached(
+    Deno.execPath(),
+    ["run", "--allow-all", join(repoRoot, "scripts", "local", `${service}.ts`)],
+    { env, logFile: logFile(stack, service), pidFile: pidFile(stack, service) },
+  );
+}
+
+export async function startStack(stack: StackConfig): Promise<void> {
+  await Deno.mkdir(stack.pidDir, { recursive: true });
+  await Deno.mkdir(stack.logDir, { recursive: true });
+  const created = await ensureCluster(stack);
+  step(created ? "created the PostgreSQL 15 cluster" : "PostgreSQL 15 cluster present");
+  await startPostgres(stack);
+  step(`PostgreSQL listening on ${stack.dbPort}`);
+  await applyPlatform(dbUrl(stack));
+  await applyMigrations(dbUrl(stack));
+  step("platform stand-ins and migrations applied");
+  if (created) {
+    await applySeed(dbUrl(stack));
+    step("seed loaded");
+  }
+  await startService(stack, "dispatcher");
+  await startService(stack, "gateway");
+  await waitFor(
+    `the functions gateway on port ${stack.apiPort} (see ${logFile(stack, "gateway")})`,
+    () => gatewayHealthy(stack),
+  );
+  step("pg_net dispatcher and functions gateway running");
+  await Deno.writeTextFile(stack.envFile, formatEnv(await stackEnv(stack)));
+}
+
+export async function stopStack(stack: StackConfig): Promise<string[]> {
+  const stopped: string[] = [];
+  for (const service of [...services].reverse()) {
+    if (await stopPidFile(pidFile(stack, service))) stopped.push(service);
+  }
+  if (await stopPostgres(stack)) stopped.push("postgres");
+  return stopped;
+}
+
+function step(message: string) {
+  console.error(`  ✓ ${message}`);
+}
+
+async function printStatus(stack: StackConfig): Promise<void> {
+  const env = await stackEnv(stack);
+  const running = {
+    postgres: await postgresRunning(stack),
+    dispatcher: (await readPid(pidFile(stack, "dispatcher"))) !== null,
+    gateway: await gatewayHealthy(stack),
+  };
+  console.log(`
+  Local stack (${Object.entries(running).map(([k, v]) => `${k}: ${v ? "up" : "down"}`).join(", ")})
+
+         Database URL: ${dbUrl(stack)}
+              API URL: ${apiUrl(stack)}
+        Functions URL: ${functionsUrl(stack)}/<name>
+             anon key: ${env.SUPABASE_ANON_KEY}
+     service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
+             Env file: ${stack.envFile}
+                 Logs: ${stack.logDir}/ (postgres.log, gateway.log, dispatcher.log)
+
+  Stop it with: npm stop
+`);
+}
+
+if (import.meta.main) {
+  const stack = stackConfig("dev");
+  const [command] = Deno.args;
+  try {
+    switch (command) {
+      case "start":
+        console.error("Starting the local stack...");
+        await startStack(stack);
+        await printStatus(stack);
+        break;
+      case "stop": {
+        const stopped = await stopStack(stack);
+        console.log(stopped.length ? `Stopped: ${stopped.join(", ")}.` : "Nothing was running.");
+        break;
+      }
+      case "status":
+        await printStatus(stack);
+        break;
+      case "reset":
+        await stopStack(stack);
+        await removeCluster(stack);
+        console.error(`Removed the local database (${(await pgPaths(stack)).data}).`);
+        await startStack(stack);
+        await printStatus(stack);
+        break;
+      default:
+        console.error("usage: stack.ts start|stop|status|reset");
+        Deno.exit(2);
+    }
+  } catch (error) {
+    console.error(`\n✗ ${(error as Error).message}`);
+    Deno.exit(1);
+  }
+}

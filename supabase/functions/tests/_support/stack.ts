@@ -1,0 +1,95 @@
+// What Deno integration tests need from the throwaway stack `npm test` prepared: its settings (from
+// the environment the runner sets), a database connection, and local instances of the functions
+// gateway and the pg_net dispatcher that a test starts and stops itself.
+import postgres from "postgres";
+import { join } from "node:path";
+import { repoRoot } from "../../../../scripts/local/config.ts";
+import { startGateway } from "../../../../scripts/local/gateway.ts";
+import { startDispatcher } from "../../../../scripts/local/dispatcher.ts";
+import { signJwt } from "../../../../scripts/local/jwt.ts";
+
+export interface TestStack {
+  databaseUrl: string;
+  jwtSecret: string;
+  anonKey: string;
+  serviceRoleKey: string;
+  cronSecret: string;
+}
+
+export function testStack(): TestStack {
+  const read = (key: string) => {
+    const value = Deno.env.get(key);
+    if (!value) {
+      throw new Error(`${key} is not set: run Deno tests through \`npm test\` (see README)`);
+    }
+    return value;
+  };
+  return {
+    databaseUrl: read("SUPABASE_DB_URL"),
+    jwtSecret: read("SUPABASE_JWT_SECRET"),
+    anonKey: read("SUPABASE_ANON_KEY"),
+    serviceRoleKey: read("SUPABASE_SERVICE_ROLE_KEY"),
+    cronSecret: read("CRON_SECRET"),
+  };
+}
+
+export function connect(stack = testStack()): postgres.Sql {
+  return postgres(stack.databaseUrl, { max: 4, prepare: false, onnotice: () => {} });
+}
+
+export const fixturesDir = join(repoRoot, "supabase", "functions", "tests", "fixtures");
+export const functionsDir = join(repoRoot, "supabase", "functions");
+
+/** A gateway over the project's functions plus the test fixtures, on a free port. */
+export async function startTestGateway(extraEnv: Record<string, string> = {}, stack = testStack()) {
+  const lines: string[] = [];
+  const gateway = await startGateway({
+    port: 0,
+    jwtSecret: stack.jwtSecret,
+    functionDirs: [functionsDir, fixturesDir],
+    env: {
+      SUPABASE_URL: "http://127.0.0.1",
+      SUPABASE_DB_URL: stack.databaseUrl,
+      SUPABASE_ANON_KEY: stack.anonKey,
+      SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      CRON_SECRET: stack.cronSecret,
+      ...extraEnv,
+    },
+    log: (line) => lines.push(line),
+  });
+  return { ...gateway, logLines: lines };
+}
+
+export function startTestDispatcher(stack = testStack()) {
+  const lines: string[] = [];
+  const dispatcher = startDispatcher({
+    databaseUrl: stack.databaseUrl,
+    idleMs: 20,
+    log: (line) => lines.push(line),
+  });
+  return { ...dispatcher, logLines: lines };
+}
+
+export function userToken(userId: string, stack = testStack()): Promise<string> {
+  return signJwt({
+    sub: userId,
+    role: "authenticated",
+    aud: "authenticated",
+    exp: Math.floor(Date.now() / 1000) + 3600,
+  }, stack.jwtSecret);
+}
+
+/** Polls until check() returns a value other than undefined, or fails after timeoutMs. */
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
