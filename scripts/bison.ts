@@ -1,0 +1,193 @@
+// Admin CLI for Email Bison connections: `deno task bison <command>` (or `npm run bison -- ...`).
+// Talks to the database of SUPABASE_DB_URL (default: the local stack's .local/stack.env). Human
+// progress goes to stderr; the last line of stdout is JSON for scripts.
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import postgres from "postgres";
+import { readEnvFile, repoRoot } from "./local/config.ts";
+import { sha256Hex } from "../supabase/functions/_shared/http.ts";
+
+const usage = `usage:
+  bison connect --name <name> --base-url <url> [--timezone <IANA zone>]
+  bison rotate-token --connection <id or name>
+  bison list
+  bison reprocess [--event-id <id>]...
+
+Environment: SUPABASE_DB_URL and SUPABASE_FUNCTIONS_URL (default: .local/stack.env).`;
+
+class UsageError extends Error {}
+
+function newWebhookToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_")
+    .replace(/=+$/, "");
+}
+
+async function settings() {
+  const local = await readEnvFile(join(repoRoot, ".local", "stack.env"));
+  const databaseUrl = Deno.env.get("SUPABASE_DB_URL") ?? local.SUPABASE_DB_URL;
+  const functionsUrl = Deno.env.get("SUPABASE_FUNCTIONS_URL") ?? local.SUPABASE_FUNCTIONS_URL;
+  if (!databaseUrl || !functionsUrl) {
+    throw new UsageError(
+      "SUPABASE_DB_URL and SUPABASE_FUNCTIONS_URL are not set (run `npm start` for local ones)",
+    );
+  }
+  return { databaseUrl, functionsUrl: functionsUrl.replace(/\/$/, "") };
+}
+
+const webhookUrl = (functionsUrl: string, token: string) =>
+  `${functionsUrl}/universal-bison-webhook/${token}`;
+
+function normaliseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--base-url is not a URL: ${raw}`);
+  }
+  if (url.protocol !== "https:" && url.protocol !== "http:") {
+    throw new UsageError("--base-url must be an http(s) URL");
+  }
+  return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
+}
+
+async function connect(sql: postgres.Sql, functionsUrl: string, args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      name: { type: "string" },
+      "base-url": { type: "string" },
+      timezone: { type: "string" },
+    },
+  });
+  if (!values.name || !values["base-url"]) {
+    throw new UsageError("connect needs --name and --base-url");
+  }
+  const baseUrl = normaliseBaseUrl(values["base-url"]);
+  const timezone = values.timezone ?? "UTC";
+  const token = newWebhookToken();
+  const tokenSha256 = await sha256Hex(token);
+  const connection = await sql.begin(async (tx) => {
+    const [known] = await tx`select 1 from public.bison_connections where name = ${values.name!}`;
+    if (known) throw new UsageError(`a connection named "${values.name}" already exists`);
+    const [row] = await tx`
+      insert into public.bison_connections (name, base_url, timezone)
+      values (${values.name!}, ${baseUrl}, ${timezone})
+      returning id, name, base_url, timezone`;
+    await tx`insert into private.webhook_tokens (connection_id, token_sha256)
+             values (${row.id}, ${tokenSha256})`;
+    return row;
+  });
+  console.error(`Connected "${connection.name}" (${connection.base_url}, ${connection.timezone}).`);
+  console.error(
+    "Register this URL as the webhook of every workspace (shown once, keep it secret):",
+  );
+  return {
+    connection_id: connection.id,
+    name: connection.name,
+    base_url: connection.base_url,
+    timezone: connection.timezone,
+    webhook_url: webhookUrl(functionsUrl, token),
+  };
+}
+
+async function rotateToken(sql: postgres.Sql, functionsUrl: string, args: string[]) {
+  const { values } = parseArgs({ args, options: { connection: { type: "string" } } });
+  if (!values.connection) throw new UsageError("rotate-token needs --connection <id or name>");
+  const token = newWebhookToken();
+  const tokenSha256 = await sha256Hex(token);
+  const [row] = await sql`
+    with target as (
+      select id, name from public.bison_connections
+      where id::text = ${values.connection} or name = ${values.connection}
+    )
+    insert into private.webhook_tokens (connection_id, token_sha256)
+    select id, ${tokenSha256} from target
+    on conflict (connection_id) do update
+      set token_sha256 = excluded.token_sha256, created_at = now()
+    returning connection_id, (select name from target) as name`;
+  if (!row) throw new UsageError(`no connection with id or name "${values.connection}"`);
+  console.error(`New webhook URL for "${row.name}"; the old one stops working now:`);
+  return {
+    connection_id: row.connection_id,
+    name: row.name,
+    webhook_url: webhookUrl(functionsUrl, token),
+  };
+}
+
+async function list(sql: postgres.Sql) {
+  const rows = await sql`
+    select c.id as connection_id, c.name, c.base_url, c.timezone,
+           count(w.id)::int as workspaces,
+           count(w.id) filter (where w.needs_review)::int as workspaces_to_review
+    from public.bison_connections c left join public.workspaces w on w.connection_id = c.id
+    group by c.id order by c.name`;
+  for (const row of rows) {
+    console.error(
+      `${row.name}\t${row.base_url}\t${row.timezone}\t${row.workspaces} workspaces` +
+        (row.workspaces_to_review ? ` (${row.workspaces_to_review} to review)` : ""),
+    );
+  }
+  return rows;
+}
+
+async function reprocess(sql: postgres.Sql, args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: { "event-id": { type: "string", multiple: true } },
+  });
+  const ids = (values["event-id"] ?? []).map((id) => {
+    if (!/^\d+$/.test(id)) throw new UsageError(`--event-id must be a number, got ${id}`);
+    return Number(id);
+  });
+  const rows = await sql`
+    select outcome, events::int from private.reprocess_webhook_events(${ids.length ? ids : null})`;
+  const summary = Object.fromEntries(rows.map((row) => [row.outcome, row.events]));
+  console.error(rows.length ? `Reprocessed: ${JSON.stringify(summary)}` : "Nothing to reprocess.");
+  return summary;
+}
+
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (!command || command === "--help" || command === "help") {
+    console.error(usage);
+    return command ? 0 : 2;
+  }
+  const { databaseUrl, functionsUrl } = await settings();
+  const sql = postgres(databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
+  try {
+    let result: unknown;
+    switch (command) {
+      case "connect":
+        result = await connect(sql, functionsUrl, rest);
+        break;
+      case "rotate-token":
+        result = await rotateToken(sql, functionsUrl, rest);
+        break;
+      case "list":
+        result = await list(sql);
+        break;
+      case "reprocess":
+        result = await reprocess(sql, rest);
+        break;
+      default:
+        throw new UsageError(`unknown command: ${command}\n${usage}`);
+    }
+    console.log(JSON.stringify(result));
+    return 0;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (error) {
+    const message = error instanceof UsageError || error instanceof postgres.PostgresError
+      ? (error as Error).message
+      : String(error);
+    console.error(`bison: ${message}`);
+    Deno.exit(error instanceof UsageError ? 2 : 1);
+  }
+}

@@ -1,0 +1,100 @@
+// POST /universal-bison-webhook/<token>: one Email Bison webhook delivery. Bison signs nothing and
+// sends no Authorization header (verify_jwt is off in config.toml), so the unguessable token in
+// the URL is the only credential; it is looked up by its SHA-256 and never logged.
+import { z } from "zod";
+import { BodyTooLarge, json, readBodyLimited, sha256Hex } from "../_shared/http.ts";
+import { isDatabaseUnavailable } from "../_shared/database.ts";
+
+export const maxBodyBytes = 1024 * 1024;
+
+export type Outcome = "unauthorized" | "duplicate" | "processed" | "unknown_type" | "failed";
+export type RejectionReason = "payload_too_large" | "invalid_json" | "invalid_envelope";
+
+export interface WebhookStore {
+  /** Stores and processes the event; "unauthorized" when the token matches no connection. */
+  ingest(
+    tokenSha256: string,
+    payload: Record<string, unknown>,
+  ): Promise<{ outcome: Outcome; event_id?: number }>;
+  /** Counts a refused delivery; false when the token matches no connection. */
+  recordRejection(tokenSha256: string, reason: RejectionReason): Promise<boolean>;
+}
+
+export interface WebhookDeps {
+  store: WebhookStore;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+// Every field is optional (payloads drift) except the routing key.
+const envelopeSchema = z.object({
+  event: z.object({
+    type: z.string({ error: "must be a string" }).trim().min(1, {
+      error: "must not be empty",
+    }),
+    name: z.string().nullish(),
+    instance_url: z.string().nullish(),
+    workspace_id: z.union([z.number(), z.string()]).nullish(),
+    workspace_name: z.string().nullish(),
+  }, { error: "the body needs an event object" }).passthrough(),
+  data: z.record(z.string(), z.unknown()).nullish(),
+}, { error: "the body must be a JSON object" }).passthrough();
+
+const unauthorized = () => json(401, { error: "unauthorized" });
+
+export function createWebhookHandler(deps: WebhookDeps): (request: Request) => Promise<Response> {
+  const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
+
+  return async (request) => {
+    if (request.method !== "POST") {
+      return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
+    }
+    // The hosted runtime hands the path as /<function name>/<token>.
+    const token = new URL(request.url).pathname.split("/").filter(Boolean)[1] ?? "";
+    const tokenSha256 = await sha256Hex(token);
+
+    try {
+      const reject = async (status: number, reason: RejectionReason, message: string) =>
+        (await deps.store.recordRejection(tokenSha256, reason))
+          ? json(status, { error: message })
+          : unauthorized();
+
+      let text: string;
+      try {
+        text = await readBodyLimited(request, maxBodyBytes);
+      } catch (error) {
+        if (error instanceof BodyTooLarge) {
+          return await reject(413, "payload_too_large", "the body is larger than 1 MiB");
+        }
+        throw error;
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return await reject(400, "invalid_json", "the body is not valid JSON");
+      }
+      const envelope = envelopeSchema.safeParse(body);
+      if (!envelope.success) {
+        const issue = envelope.error.issues[0];
+        const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+        return await reject(400, "invalid_envelope", `${where}${issue.message}`);
+      }
+
+      const result = await deps.store.ingest(tokenSha256, body as Record<string, unknown>);
+      if (result.outcome === "unauthorized") return unauthorized();
+      if (result.outcome === "failed") {
+        log({ level: "error", msg: "event stored but processing failed", ...result });
+      }
+      return json(200, { status: result.outcome, event_id: result.event_id ?? null });
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        log({ level: "error", msg: "database unavailable", error: String(error) });
+        return json(503, { error: "temporarily unavailable, retry later" }, {
+          "retry-after": "5",
+        });
+      }
+      log({ level: "error", msg: "ingest failed", error: (error as Error).message });
+      return json(500, { error: "internal error" });
+    }
+  };
+}

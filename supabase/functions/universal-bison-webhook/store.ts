@@ -1,0 +1,21 @@
+// The webhook store backed by the database functions of migration create_webhook_ingest: one
+// round trip per delivery.
+import type { Sql } from "../_shared/database.ts";
+import type { Outcome, RejectionReason, WebhookStore } from "./handler.ts";
+
+export function databaseWebhookStore(sql: Sql): WebhookStore {
+  return {
+    async ingest(tokenSha256, payload) {
+      const [row] = await sql`
+        select private.ingest_webhook_event(${tokenSha256}, ${
+        sql.json(payload as never)
+      }) as result`;
+      return row.result as { outcome: Outcome; event_id?: number };
+    },
+    async recordRejection(tokenSha256: string, reason: RejectionReason) {
+      const [row] = await sql`
+        select private.record_webhook_rejection(${tokenSha256}, ${reason}) as known`;
+      return row.known as boolean;
+    },
+  };
+}

@@ -1,0 +1,63 @@
+-- Every accepted webhook delivery is kept raw, once (unique idempotency key), before anything is
+-- derived from it, so a processing bug never loses an event. Raw payloads are service-only; members
+-- may see only the columns webhook_health needs.
+create table private.settings (
+  key text primary key,
+  value jsonb not null,
+  description text not null,
+  updated_at timestamptz not null default now()
+);
+comment on table private.settings is 'Operational settings that SQL jobs read (key -> jsonb).';
+insert into private.settings (key, value, description) values
+  ('webhook_payload_retention', '"30 days"',
+   'How long raw webhook payloads are kept before the pruning job deletes them (an interval).');
+
+create table private.webhook_events (
+  id bigint generated always as identity primary key,
+  connection_id uuid not null references public.bison_connections (id) on delete cascade,
+  workspace_id bigint references public.workspaces (id) on delete cascade,
+  event_type text not null,
+  idempotency_key text not null unique,
+  payload jsonb not null,
+  received_at timestamptz not null default now(),
+  occurred_at timestamptz not null,
+  status text not null default 'received'
+    check (status in ('received', 'processed', 'failed', 'unknown_type')),
+  error text,
+  attempts integer not null default 0,
+  processed_at timestamptz
+);
+create index webhook_events_workspace_id_received_at_idx
+  on private.webhook_events (workspace_id, received_at);
+create index webhook_events_received_at_idx on private.webhook_events (received_at);
+create index webhook_events_unfinished_idx on private.webhook_events (id)
+  where status in ('received', 'failed');
+comment on table private.webhook_events is
+  'Raw Email Bison webhook deliveries, one row per idempotency key. status: received (stored, '
+  'not yet processed), processed, failed (error says why; reprocess after the fix), unknown_type '
+  '(kept and reported, nothing derived).';
+
+create table private.webhook_rejections (
+  connection_id uuid references public.bison_connections (id) on delete cascade,
+  hour timestamptz not null,
+  reason text not null check (reason in
+    ('unauthorized', 'payload_too_large', 'invalid_json', 'invalid_envelope')),
+  deliveries integer not null default 0,
+  unique nulls not distinct (connection_id, hour, reason)
+);
+comment on table private.webhook_rejections is
+  'Deliveries refused before anything was stored, counted per connection (null when the token '
+  'matched none), hour and reason.';
+
+alter table private.settings enable row level security;
+alter table private.webhook_events enable row level security;
+alter table private.webhook_rejections enable row level security;
+
+revoke all on private.settings, private.webhook_events, private.webhook_rejections
+  from public, anon, authenticated, service_role;
+-- Members see delivery statistics of their workspaces through public.webhook_health (a security
+-- invoker view), never payloads nor keys: only these columns are granted.
+grant select (id, workspace_id, event_type, received_at, occurred_at, status)
+  on private.webhook_events to authenticated;
+create policy "members read their workspaces' delivery statistics" on private.webhook_events
+  for select to authenticated using ((select private.is_workspace_member(workspace_id)));
