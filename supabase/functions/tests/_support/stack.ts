@@ -93,3 +93,39 @@ export async function eventually<T>(
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** Runs the admin CLI (scripts/bison.ts) against the test database; returns exit code and output. */
+export async function runBisonCli(
+  args: string[],
+  functionsUrl = "http://127.0.0.1:9/functions/v1",
+  stack = testStack(),
+): Promise<{ code: number; stdout: string; stderr: string; result: unknown }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", join(repoRoot, "scripts", "bison.ts"), ...args],
+    env: { SUPABASE_DB_URL: stack.databaseUrl, SUPABASE_FUNCTIONS_URL: functionsUrl },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(output.stdout);
+  const lastLine = stdout.trim().split("\n").pop() ?? "";
+  let result: unknown = null;
+  try {
+    result = JSON.parse(lastLine);
+  } catch { /* not JSON: the command failed */ }
+  return { code: output.code, stdout, stderr: new TextDecoder().decode(output.stderr), result };
+}
+
+/** A new Bison connection (unique name) whose webhook URL points at the given gateway. */
+export async function connectBison(
+  gatewayUrl: string,
+  timezone = "UTC",
+): Promise<{ connectionId: string; webhookUrl: string }> {
+  const name = `test-${crypto.randomUUID()}`;
+  const { code, stderr, result } = await runBisonCli(
+    ["connect", "--name", name, "--base-url", "https://send.example.test", "--timezone", timezone],
+    `${gatewayUrl}/functions/v1`,
+  );
+  if (code !== 0) throw new Error(`bison connect failed: ${stderr}`);
+  const { connection_id, webhook_url } = result as { connection_id: string; webhook_url: string };
+  return { connectionId: connection_id, webhookUrl: webhook_url };
+}
