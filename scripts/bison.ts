@@ -6,14 +6,19 @@ import { join } from "node:path";
 import postgres from "postgres";
 import { readEnvFile, repoRoot } from "./local/config.ts";
 import { sha256Hex } from "../supabase/functions/_shared/http.ts";
+import { createBisonClient } from "../supabase/functions/_shared/bison-client.ts";
 
 const usage = `usage:
   bison connect --name <name> --base-url <url> [--timezone <IANA zone>]
   bison rotate-token --connection <id or name>
   bison list
+  bison add-workspace --connection <id or name> --workspace-id <n> --api-key <key> [--name <name>]
+  bison discover --connection <id or name> --api-key <super-admin key>
+  bison poll [--budget-ms <ms>]
   bison reprocess [--event-id <id>]...
 
-Environment: SUPABASE_DB_URL and SUPABASE_FUNCTIONS_URL (default: .local/stack.env).`;
+Environment: SUPABASE_DB_URL, SUPABASE_FUNCTIONS_URL and (for poll) CRON_SECRET; by default the
+local stack's .local/stack.env.`;
 
 class UsageError extends Error {}
 
@@ -32,7 +37,20 @@ async function settings() {
       "SUPABASE_DB_URL and SUPABASE_FUNCTIONS_URL are not set (run `npm start` for local ones)",
     );
   }
-  return { databaseUrl, functionsUrl: functionsUrl.replace(/\/$/, "") };
+  return {
+    databaseUrl,
+    functionsUrl: functionsUrl.replace(/\/$/, ""),
+    cronSecret: Deno.env.get("CRON_SECRET") ?? local.CRON_SECRET,
+  };
+}
+
+async function findConnection(sql: postgres.Sql, idOrName: string | undefined) {
+  if (!idOrName) throw new UsageError("--connection <id or name> is required");
+  const [row] = await sql`
+    select id, name, base_url from public.bison_connections
+    where id::text = ${idOrName} or name = ${idOrName}`;
+  if (!row) throw new UsageError(`no connection with id or name "${idOrName}"`);
+  return row as { id: string; name: string; base_url: string };
 }
 
 const webhookUrl = (functionsUrl: string, token: string) =>
@@ -131,6 +149,93 @@ async function list(sql: postgres.Sql) {
   return rows;
 }
 
+async function addWorkspace(sql: postgres.Sql, args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: {
+      connection: { type: "string" },
+      "workspace-id": { type: "string" },
+      "api-key": { type: "string" },
+      name: { type: "string" },
+    },
+  });
+  const connection = await findConnection(sql, values.connection);
+  if (!values["workspace-id"] || !/^\d+$/.test(values["workspace-id"])) {
+    throw new UsageError("--workspace-id must be the Bison workspace number");
+  }
+  if (!values["api-key"]) throw new UsageError("--api-key is required");
+  const workspace = await sql.begin(async (tx) => {
+    const [row] = await tx`
+      insert into public.workspaces (connection_id, bison_workspace_id, name)
+      values (${connection.id}, ${values["workspace-id"]!}, ${values.name ?? null})
+      on conflict (connection_id, bison_workspace_id) do update
+        set name = coalesce(excluded.name, public.workspaces.name), needs_review = false,
+            updated_at = now()
+      returning id::int, bison_workspace_id::int, name`;
+    await tx`select private.set_workspace_api_key(${row.id}, ${values["api-key"]!})`;
+    return row;
+  });
+  console.error(
+    `Workspace ${workspace.bison_workspace_id} of "${connection.name}" will be polled with its key.`,
+  );
+  return { workspace_id: workspace.id, bison_workspace_id: workspace.bison_workspace_id };
+}
+
+async function discover(sql: postgres.Sql, args: string[]) {
+  const { values } = parseArgs({
+    args,
+    options: { connection: { type: "string" }, "api-key": { type: "string" } },
+  });
+  const connection = await findConnection(sql, values.connection);
+  if (!values["api-key"]) throw new UsageError("--api-key <super-admin key> is required");
+  const client = createBisonClient({ baseUrl: connection.base_url, apiKey: values["api-key"] });
+  const { items } = await client.listWorkspaces();
+  const recorded = [];
+  for (const workspace of items) {
+    const [row] = await sql`
+      insert into public.workspaces (connection_id, bison_workspace_id, name)
+      values (${connection.id}, ${workspace.id}, ${workspace.name?.trim() ?? null})
+      on conflict (connection_id, bison_workspace_id) do update
+        set name = coalesce(excluded.name, public.workspaces.name), updated_at = now()
+      returning id::int, bison_workspace_id::int, name,
+        exists (select 1 from private.workspace_api_keys k
+                where k.workspace_id = public.workspaces.id) as has_api_key`;
+    recorded.push(row);
+    console.error(
+      `${row.bison_workspace_id}\t${row.name ?? ""}\t${
+        row.has_api_key ? "key stored" : "no key yet: bison add-workspace"
+      }`,
+    );
+  }
+  return recorded;
+}
+
+async function poll(functionsUrl: string, cronSecret: string | undefined, args: string[]) {
+  const { values } = parseArgs({ args, options: { "budget-ms": { type: "string" } } });
+  if (!cronSecret) throw new UsageError("CRON_SECRET is not set");
+  const body = values["budget-ms"] ? { budget_ms: Number(values["budget-ms"]) } : {};
+  console.error("Polling due workspaces...");
+  const response = await fetch(`${functionsUrl}/poll-sender-emails`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-cron-secret": cronSecret },
+    body: JSON.stringify(body),
+  });
+  const summary = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new Error(`poll-sender-emails answered ${response.status}: ${summary?.error ?? ""}`);
+  }
+  console.error(
+    `Polled ${summary.workspaces} workspaces, ${summary.mailboxes} mailboxes in ${summary.duration_ms} ms` +
+      (summary.failed.length ? `; ${summary.failed.length} failed` : ""),
+  );
+  return {
+    workspaces: summary.workspaces,
+    mailboxes: summary.mailboxes,
+    duration_ms: summary.duration_ms,
+    failed: summary.failed,
+  };
+}
+
 async function reprocess(sql: postgres.Sql, args: string[]) {
   const { values } = parseArgs({
     args,
@@ -153,7 +258,7 @@ async function main(args: string[]): Promise<number> {
     console.error(usage);
     return command ? 0 : 2;
   }
-  const { databaseUrl, functionsUrl } = await settings();
+  const { databaseUrl, functionsUrl, cronSecret } = await settings();
   const sql = postgres(databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
     let result: unknown;
@@ -166,6 +271,15 @@ async function main(args: string[]): Promise<number> {
         break;
       case "list":
         result = await list(sql);
+        break;
+      case "add-workspace":
+        result = await addWorkspace(sql, rest);
+        break;
+      case "discover":
+        result = await discover(sql, rest);
+        break;
+      case "poll":
+        result = await poll(functionsUrl, cronSecret, rest);
         break;
       case "reprocess":
         result = await reprocess(sql, rest);

@@ -27,11 +27,17 @@ export interface StackConfig {
 }
 
 export function stackConfig(name: StackName): StackConfig {
-  const dir = join(repoRoot, ".local", name);
+  // TEST_STACK_OFFSET=N gives a test stack of its own (ports +N, .local/test-N) so that several
+  // suites can run side by side on one machine.
+  const offset = name === "test" ? Number(Deno.env.get("TEST_STACK_OFFSET") ?? "0") : 0;
+  if (!Number.isInteger(offset) || offset < 0 || offset > 1000) {
+    throw new Error(`TEST_STACK_OFFSET must be a whole number from 0 to 1000, got ${offset}`);
+  }
+  const dir = join(repoRoot, ".local", offset ? `${name}-${offset}` : name);
   return {
     name,
-    dbPort: name === "dev" ? 54322 : 54332,
-    apiPort: name === "dev" ? 54321 : 54331,
+    dbPort: (name === "dev" ? 54322 : 54332) + offset,
+    apiPort: (name === "dev" ? 54321 : 54331) + offset,
     dir,
     pgData: join(dir, "postgres", "data"),
     pgSocketDir: join(dir, "postgres", "run"),

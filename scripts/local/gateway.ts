@@ -49,12 +49,24 @@ export function discoverFunctions(dirs: string[]): Map<string, string> {
   return found;
 }
 
-/** verify_jwt per function from config.toml; Supabase's default is on. */
+/**
+ * verify_jwt per function from config.toml (Supabase's default is on), read again whenever the
+ * file changes so an edit applies without restarting the stack.
+ */
 export function readVerifyJwt(configPath: string): (name: string) => boolean {
-  const config = parseToml(Deno.readTextFileSync(configPath)) as {
-    functions?: Record<string, { verify_jwt?: boolean }>;
+  let loadedMtime = -1;
+  let functions: Record<string, { verify_jwt?: boolean }> = {};
+  return (name) => {
+    const mtime = Deno.statSync(configPath).mtime?.getTime() ?? 0;
+    if (mtime !== loadedMtime) {
+      const config = parseToml(Deno.readTextFileSync(configPath)) as {
+        functions?: Record<string, { verify_jwt?: boolean }>;
+      };
+      functions = config.functions ?? {};
+      loadedMtime = mtime;
+    }
+    return functions[name]?.verify_jwt ?? true;
   };
-  return (name) => config.functions?.[name]?.verify_jwt ?? true;
 }
 
 function jsonError(status: number, message: string): Response {
@@ -69,6 +81,19 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const workers = new Map<string, Promise<FunctionWorker>>();
   const abort = new AbortController();
+
+  // Like `supabase functions serve`, a change to any function's code (or shared code) takes
+  // effect on the next request: running workers are stopped and start again lazily.
+  const watcher = Deno.watchFs(functionDirs, { recursive: true });
+  (async () => {
+    for await (const event of watcher) {
+      if (!event.paths.some((path) => path.endsWith(".ts"))) continue;
+      for (const [name, worker] of [...workers]) {
+        workers.delete(name);
+        worker.then((w) => w.process.kill("SIGTERM")).catch(() => {});
+      }
+    }
+  })().catch(() => {});
 
   function spawnWorker(name: string, entrypoint: string): Promise<FunctionWorker> {
     const env: Record<string, string> = {
@@ -197,6 +222,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     functionNames: () => [...discoverFunctions(functionDirs).keys()].sort(),
     async close() {
       abort.abort();
+      watcher.close();
       const running = await Promise.allSettled([...workers.values()]);
       for (const result of running) {
         if (result.status === "fulfilled") {

@@ -55,6 +55,8 @@ alter table private.webhook_rejections enable row level security;
 
 revoke all on private.settings, private.webhook_events, private.webhook_rejections
   from public, anon, authenticated, service_role;
+-- The service (service_role key) may read raw deliveries and rejections, never change them.
+grant select on private.webhook_events, private.webhook_rejections to service_role;
 -- Members see delivery statistics of their workspaces through public.webhook_health (a security
 -- invoker view), never payloads nor keys: only these columns are granted.
 grant select (id, workspace_id, event_type, received_at, occurred_at, status)

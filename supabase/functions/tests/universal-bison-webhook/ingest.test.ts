@@ -3,7 +3,7 @@
 // wrong.
 import assert from "node:assert/strict";
 import { connect, connectBison, runBisonCli, startTestGateway } from "../_support/stack.ts";
-import { bisonEvent, eventTypes, metricOf } from "../_support/bison-events.ts";
+import { bisonEvent, eventTypes, metricOf } from "../../../../scripts/simulator/bison-events.ts";
 
 const sql = connect();
 let nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 100;

@@ -1,0 +1,255 @@
+// A typed Email Bison REST client (bison-api.md): bearer key per workspace, Laravel pagination
+// followed through links.next (15 items a page whatever per_page says), responses validated with
+// zod (counters as numbers or strings), timeouts on every request, 429 and 5xx retried with a
+// backoff that honours Retry-After, and 401/403 reported as a credential problem, never retried.
+import { z } from "zod";
+
+export class BisonError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+/** The key is wrong, revoked or for another workspace: fix the credential, do not retry. */
+export class BisonCredentialError extends BisonError {}
+/** Pagination ended with a count that disagrees with meta.total. */
+export class BisonIncompleteError extends BisonError {}
+
+export interface BisonClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs?: number;
+  /** Attempts per request for 429, 5xx and network errors. */
+  maxAttempts?: number;
+  fetch?: typeof fetch;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const counter = z.union([z.number(), z.string()]).nullish().transform((value) => {
+  if (value === null || value === undefined || value === "") return null;
+  const number = Number(value);
+  return Number.isFinite(number) ? number : null;
+});
+
+export const senderEmailSchema = z.object({
+  id: z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number),
+  name: z.string().nullish(),
+  email: z.string().nullish(),
+  status: z.string().nullish(),
+  type: z.string().nullish(),
+  daily_limit: counter,
+  warmup_enabled: z.union([z.boolean(), z.number(), z.string()]).nullish(),
+  emails_sent_count: counter,
+  total_replied_count: counter,
+  unique_replied_count: counter,
+  total_opened_count: counter,
+  unique_opened_count: counter,
+  bounced_count: counter,
+  unsubscribed_count: counter,
+  interested_leads_count: counter,
+  total_leads_contacted_count: counter,
+  tags: z.array(
+    z.object({ id: z.union([z.number(), z.string()]).nullish(), name: z.string() })
+      .passthrough(),
+  ).nullish(),
+  created_at: z.string().nullish(),
+  updated_at: z.string().nullish(),
+}).passthrough();
+export type SenderEmail = z.infer<typeof senderEmailSchema>;
+
+export const workspaceSchema = z.object({
+  id: z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number),
+  name: z.string().nullish(),
+  main: z.union([z.boolean(), z.number()]).nullish(),
+  parent_id: z.union([z.number(), z.string()]).nullish(),
+}).passthrough();
+export type BisonWorkspace = z.infer<typeof workspaceSchema>;
+
+const pageSchema = z.object({
+  data: z.array(z.unknown()),
+  links: z.object({ next: z.string().nullish() }).passthrough().nullish(),
+  meta: z.object({
+    current_page: z.number().nullish(),
+    last_page: z.number().nullish(),
+    total: z.number().nullish(),
+    next_cursor: z.string().nullish(),
+  }).passthrough().nullish(),
+}).passthrough();
+
+export interface PageProgress {
+  page: number;
+  fetched: number;
+  /** meta.total when the endpoint reports it. */
+  total: number | null;
+}
+
+export interface ListResult<T> {
+  items: T[];
+  pages: number;
+  total: number | null;
+}
+
+function retryDelayMs(response: Response | null, attempt: number): number {
+  const header = response?.headers.get("retry-after");
+  if (header) {
+    const seconds = Number(header);
+    if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0) * 1000, 60_000);
+    const date = Date.parse(header);
+    if (Number.isFinite(date)) return Math.min(Math.max(date - Date.now(), 0), 60_000);
+  }
+  return Math.min(500 * 2 ** attempt, 8000) * (0.75 + Math.random() * 0.5);
+}
+
+function laravelMessage(body: unknown): string | null {
+  const value = body as { message?: unknown; data?: { message?: unknown } } | null;
+  const message = value?.message ?? value?.data?.message;
+  return typeof message === "string" ? message.slice(0, 300) : null;
+}
+
+export function createBisonClient(options: BisonClientOptions) {
+  const base = options.baseUrl.replace(/\/+$/, "");
+  const doFetch = options.fetch ?? fetch;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const maxAttempts = options.maxAttempts ?? 4;
+
+  async function request(pathOrUrl: string, init: RequestInit = {}): Promise<unknown> {
+    const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${base}${pathOrUrl}`;
+    // Never follow a next link to another host: the key must only ever go to the instance.
+    if (new URL(url).origin !== new URL(base).origin) {
+      throw new BisonError(`refusing to send the API key to another host: ${new URL(url).origin}`);
+    }
+    const what = `${init.method ?? "GET"} ${new URL(url).pathname}`;
+    let lastError: BisonError | null = null;
+    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+      let response: Response | null = null;
+      try {
+        response = await doFetch(url, {
+          ...init,
+          headers: {
+            authorization: `Bearer ${options.apiKey}`,
+            accept: "application/json",
+            ...(init.body ? { "content-type": "application/json" } : {}),
+          },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+      } catch (error) {
+        const timedOut = error instanceof DOMException && error.name === "TimeoutError";
+        lastError = new BisonError(
+          `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message}`,
+        );
+      }
+      if (response) {
+        const body = await response.json().catch(() => null);
+        if (response.ok) return body;
+        const detail = laravelMessage(body);
+        if (response.status === 401 || response.status === 403) {
+          throw new BisonCredentialError(
+            `${what}: the API key was refused (${response.status}${detail ? `: ${detail}` : ""})`,
+            response.status,
+          );
+        }
+        if (response.status !== 429 && response.status < 500) {
+          throw new BisonError(
+            `${what}: ${response.status}${detail ? ` ${detail}` : ""}`,
+            response.status,
+          );
+        }
+        lastError = new BisonError(
+          `${what}: ${response.status} after ${attempt + 1} attempts`,
+          response.status,
+        );
+      }
+      if (attempt + 1 < maxAttempts) await sleep(retryDelayMs(response, attempt));
+    }
+    throw lastError ?? new BisonError(`${what}: failed`);
+  }
+
+  /** Every item of a paginated list, page after page through links.next (or next_cursor). */
+  async function list<T>(
+    path: string,
+    schema: z.ZodType<T>,
+    onPage?: (progress: PageProgress) => void | Promise<void>,
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let next: string | null = path;
+    let pages = 0;
+    let total: number | null = null;
+    const seen = new Set<string>();
+    while (next) {
+      if (seen.has(next)) throw new BisonError(`pagination loops back to ${next}`);
+      seen.add(next);
+      const page = pageSchema.safeParse(await request(next));
+      if (!page.success) {
+        throw new BisonError(
+          `${path}: unexpected response shape (${page.error.issues[0].message})`,
+        );
+      }
+      pages++;
+      for (const raw of page.data.data) {
+        const item = schema.safeParse(raw);
+        if (!item.success) {
+          throw new BisonError(
+            `${path}: an item has an unexpected shape (${item.error.issues[0].path.join(".")}: ${
+              item.error.issues[0].message
+            })`,
+          );
+        }
+        items.push(item.data);
+      }
+      total = page.data.meta?.total ?? total;
+      await onPage?.({ page: pages, fetched: items.length, total });
+      const cursor = page.data.meta?.next_cursor;
+      if (page.data.links?.next) next = page.data.links.next;
+      else if (cursor) {
+        const url = new URL(path.startsWith("http") ? path : `${base}${path}`);
+        url.searchParams.set("cursor", cursor);
+        next = url.toString();
+      } else next = null;
+    }
+    if (total !== null && total !== items.length) {
+      throw new BisonIncompleteError(
+        `${path}: fetched ${items.length} items but meta.total says ${total}`,
+      );
+    }
+    return { items, pages, total };
+  }
+
+  return {
+    request,
+    list,
+    listSenderEmails: (onPage?: (progress: PageProgress) => void | Promise<void>) =>
+      list("/api/sender-emails", senderEmailSchema, onPage),
+    listWorkspaces: () => list("/api/workspaces/v1.1", workspaceSchema),
+    switchWorkspace: (teamId: number) =>
+      request("/api/workspaces/v1.1/switch-workspace", {
+        method: "POST",
+        body: JSON.stringify({ team_id: teamId }),
+      }),
+  };
+}
+export type BisonClient = ReturnType<typeof createBisonClient>;
+
+const switchLocks = new Map<string, Promise<unknown>>();
+
+/**
+ * A super-admin key follows its user's *current* workspace, global state on Bison's side: runs
+ * sharing a key must take turns switching and fetching. Serialised per key in this process.
+ */
+export function withWorkspaceSwitched<T>(
+  client: BisonClient,
+  apiKey: string,
+  teamId: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  const previous = switchLocks.get(apiKey) ?? Promise.resolve();
+  const next = previous.catch(() => {}).then(async () => {
+    await client.switchWorkspace(teamId);
+    return await work();
+  });
+  switchLocks.set(apiKey, next);
+  next.finally(() => {
+    if (switchLocks.get(apiKey) === next) switchLocks.delete(apiKey);
+  }).catch(() => {});
+  return next;
+}

@@ -1,0 +1,147 @@
+// Polls due workspaces' mailbox inventories: leased one at a time from the database (so
+// overlapping runs never poll a workspace twice), several in parallel (each with its own key),
+// within a wall-clock budget that leaves the rest for the next run. A workspace's mailboxes are
+// written only after a complete fetch; any failure stays with that workspace.
+import {
+  type BisonClient,
+  BisonCredentialError,
+  type PageProgress,
+  type SenderEmail,
+} from "../_shared/bison-client.ts";
+
+export interface ClaimedWorkspace {
+  workspace_id: number;
+  bison_workspace_id: number;
+  base_url: string;
+  api_key: string;
+  sync_run_id: number;
+}
+
+export interface SyncFigures {
+  pages: number;
+  mailboxesSeen: number;
+  upserted: number;
+  removed: number;
+  complete: boolean;
+  error: string | null;
+}
+
+export interface PollStore {
+  claim(pollRunId: string, leaseSeconds: number): Promise<ClaimedWorkspace | null>;
+  applySnapshot(
+    syncRunId: number,
+    mailboxes: SenderEmail[],
+  ): Promise<{ upserted: number; removed: number }>;
+  finish(syncRunId: number, figures: SyncFigures): Promise<void>;
+  /** Private Realtime broadcast on workspace:<id>:sync; must never throw. */
+  broadcast(workspaceId: number, event: string, payload: Record<string, unknown>): Promise<void>;
+}
+
+export interface PollOptions {
+  store: PollStore;
+  clientFor: (baseUrl: string, apiKey: string) => BisonClient;
+  budgetMs: number;
+  concurrency: number;
+  now?: () => number;
+}
+
+export interface PollSummary {
+  poll_run_id: string;
+  workspaces: number;
+  mailboxes: number;
+  duration_ms: number;
+  db_write_ms: number;
+  failed: { workspace_id: number; bison_workspace_id: number; error: string }[];
+  budget_exhausted: boolean;
+}
+
+export async function pollDueWorkspaces(options: PollOptions): Promise<PollSummary> {
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const pollRunId = crypto.randomUUID();
+  // A lease outlives the budget so that a slow but alive run keeps its workspace.
+  const leaseSeconds = Math.ceil(options.budgetMs / 1000) + 120;
+  const summary: PollSummary = {
+    poll_run_id: pollRunId,
+    workspaces: 0,
+    mailboxes: 0,
+    duration_ms: 0,
+    db_write_ms: 0,
+    failed: [],
+    budget_exhausted: false,
+  };
+
+  async function pollOne(claimed: ClaimedWorkspace) {
+    const figures: SyncFigures = {
+      pages: 0,
+      mailboxesSeen: 0,
+      upserted: 0,
+      removed: 0,
+      complete: false,
+      error: null,
+    };
+    await options.store.broadcast(claimed.workspace_id, "sync_started", {
+      sync_run_id: claimed.sync_run_id,
+    });
+    try {
+      const client = options.clientFor(claimed.base_url, claimed.api_key);
+      const { items, pages } = await client.listSenderEmails(async (progress: PageProgress) => {
+        figures.pages = progress.page;
+        figures.mailboxesSeen = progress.fetched;
+        await options.store.broadcast(claimed.workspace_id, "sync_progress", {
+          sync_run_id: claimed.sync_run_id,
+          done: progress.fetched,
+          total: progress.total,
+        });
+      });
+      figures.pages = pages;
+      figures.mailboxesSeen = items.length;
+      const writeStarted = now();
+      Object.assign(figures, await options.store.applySnapshot(claimed.sync_run_id, items));
+      summary.db_write_ms += now() - writeStarted;
+      figures.complete = true;
+    } catch (error) {
+      figures.error = error instanceof BisonCredentialError
+        ? `credential problem: ${error.message}`
+        : (error as Error).message;
+    }
+    await options.store.finish(claimed.sync_run_id, figures);
+    summary.workspaces++;
+    summary.mailboxes += figures.mailboxesSeen;
+    if (figures.error) {
+      summary.failed.push({
+        workspace_id: claimed.workspace_id,
+        bison_workspace_id: claimed.bison_workspace_id,
+        error: figures.error,
+      });
+    }
+    await options.store.broadcast(
+      claimed.workspace_id,
+      figures.error ? "sync_failed" : "sync_completed",
+      {
+        sync_run_id: claimed.sync_run_id,
+        mailboxes: figures.mailboxesSeen,
+        upserted: figures.upserted,
+        removed: figures.removed,
+        ...(figures.error ? { error: figures.error } : {}),
+      },
+    );
+  }
+
+  async function worker() {
+    while (true) {
+      if (now() - started >= options.budgetMs) {
+        summary.budget_exhausted = true;
+        return;
+      }
+      const claimed = await options.store.claim(pollRunId, leaseSeconds);
+      if (!claimed) return;
+      await pollOne(claimed);
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  summary.duration_ms = Math.round(now() - started);
+  summary.db_write_ms = Math.round(summary.db_write_ms);
+  return summary;
+}

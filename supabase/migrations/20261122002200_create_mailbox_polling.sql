@@ -1,0 +1,278 @@
+-- Polling the mailbox inventory: leases make overlapping or crashed runs safe (a workspace is
+-- polled by one run at a time and a dead run's lease expires), each workspace's sync is recorded,
+-- and a snapshot is applied in one set-based statement with mark-and-sweep only after a complete
+-- fetch.
+create table private.workspace_poll_state (
+  workspace_id bigint primary key references public.workspaces (id) on delete cascade,
+  next_poll_at timestamptz not null default now(),
+  lease_owner uuid,
+  lease_expires_at timestamptz,
+  last_complete_sync_at timestamptz,
+  last_error text,
+  consecutive_failures integer not null default 0
+);
+create index workspace_poll_state_due_idx on private.workspace_poll_state (next_poll_at);
+comment on table private.workspace_poll_state is
+  'When each workspace is next due for a mailbox poll and which run (lease) is polling it.';
+alter table private.workspace_poll_state enable row level security;
+revoke all on private.workspace_poll_state from public, anon, authenticated, service_role;
+
+create table public.sender_email_sync_runs (
+  id bigint generated always as identity primary key,
+  workspace_id bigint not null references public.workspaces (id) on delete cascade,
+  poll_run_id uuid not null,
+  started_at timestamptz not null default now(),
+  finished_at timestamptz,
+  pages integer not null default 0,
+  mailboxes_seen integer not null default 0,
+  upserted integer not null default 0,
+  removed integer not null default 0,
+  complete boolean not null default false,
+  error text
+);
+create index sender_email_sync_runs_workspace_id_started_at_idx
+  on public.sender_email_sync_runs (workspace_id, started_at desc);
+comment on table public.sender_email_sync_runs is
+  'One row per workspace per poll: pages fetched, mailboxes seen/upserted/removed, and the error '
+  'when it failed. complete means every page was fetched and the count matched meta.total.';
+alter table public.sender_email_sync_runs enable row level security;
+create policy "members read their workspaces' sync runs" on public.sender_email_sync_runs
+  for select to authenticated using ((select private.is_workspace_member(workspace_id)));
+revoke all on public.sender_email_sync_runs from anon, authenticated;
+grant select on public.sender_email_sync_runs to authenticated;
+grant select, insert, update, delete on public.sender_email_sync_runs to service_role;
+
+insert into private.settings (key, value, description) values
+  ('mailbox_poll_interval', '"5 minutes"',
+   'How often each workspace''s mailbox inventory is polled (an interval).');
+
+create or replace function private.claim_workspace_for_polling(
+  poll_run_id uuid,
+  lease_seconds integer default 300
+)
+returns table (
+  workspace_id bigint,
+  bison_workspace_id bigint,
+  connection_id uuid,
+  base_url text,
+  api_key text,
+  sync_run_id bigint
+)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  claimed bigint;
+begin
+  -- Workspaces with a key get a poll state the first time they are seen.
+  insert into private.workspace_poll_state (workspace_id)
+  select k.workspace_id from private.workspace_api_keys k
+  on conflict on constraint workspace_poll_state_pkey do nothing;
+
+  update private.workspace_poll_state s
+  set lease_owner = claim_workspace_for_polling.poll_run_id,
+      lease_expires_at = now() + make_interval(secs => lease_seconds)
+  where s.workspace_id = (
+    select d.workspace_id from private.workspace_poll_state d
+    join private.workspace_api_keys k on k.workspace_id = d.workspace_id
+    where d.next_poll_at <= now()
+      and (d.lease_expires_at is null or d.lease_expires_at < now())
+    order by d.next_poll_at, d.workspace_id
+    limit 1
+    for update of d skip locked
+  )
+  returning s.workspace_id into claimed;
+  if claimed is null then
+    return;
+  end if;
+
+  return query
+  with run as (
+    insert into public.sender_email_sync_runs (workspace_id, poll_run_id)
+    values (claimed, claim_workspace_for_polling.poll_run_id)
+    returning id
+  )
+  select w.id, w.bison_workspace_id, w.connection_id, c.base_url, s.decrypted_secret,
+         (select id from run)
+  from public.workspaces w
+  join public.bison_connections c on c.id = w.connection_id
+  join private.workspace_api_keys k on k.workspace_id = w.id
+  join vault.decrypted_secrets s on s.id = k.vault_secret_id
+  where w.id = claimed;
+end;
+$$;
+comment on function private.claim_workspace_for_polling(uuid, integer) is
+  'Leases the next due workspace (skip locked, so concurrent runs never take the same one; an '
+  'expired lease is taken over), opens its sync run row and returns what the poller needs, its '
+  'API key included. Returns no row when nothing is due.';
+
+create or replace function private.apply_sender_email_snapshot(
+  sync_run_id bigint,
+  mailboxes jsonb
+)
+returns table (upserted integer, removed integer)
+language plpgsql
+set search_path = ''
+as $$
+declare
+  run public.sender_email_sync_runs;
+  connection uuid;
+  upserted_count integer;
+  removed_count integer := 0;
+begin
+  select * into run from public.sender_email_sync_runs r where r.id = sync_run_id;
+  if not found then
+    raise exception 'no sync run with id %', sync_run_id using errcode = 'P0002';
+  end if;
+  select w.connection_id into connection from public.workspaces w where w.id = run.workspace_id;
+
+  with incoming as (
+    select
+      private.jsonb_bigint(m -> 'id') as bison_id,
+      lower(nullif(btrim(m ->> 'email'), '')) as email,
+      m ->> 'name' as name,
+      lower(nullif(btrim(m ->> 'status'), '')) as status,
+      nullif(btrim(m ->> 'type'), '') as connection_type,
+      private.jsonb_bigint(m -> 'daily_limit')::integer as daily_limit,
+      private.jsonb_boolean(m -> 'warmup_enabled') as warmup_enabled,
+      private.jsonb_bigint(m -> 'emails_sent_count') as emails_sent,
+      private.jsonb_bigint(m -> 'total_replied_count') as replied,
+      private.jsonb_bigint(m -> 'total_opened_count') as opened,
+      private.jsonb_bigint(m -> 'unsubscribed_count') as unsubscribed,
+      private.jsonb_bigint(m -> 'bounced_count') as bounced,
+      private.jsonb_bigint(m -> 'unique_replied_count') as unique_replies,
+      private.jsonb_bigint(m -> 'unique_opened_count') as unique_opens,
+      private.jsonb_bigint(m -> 'total_leads_contacted_count') as total_leads_contacted,
+      private.jsonb_bigint(m -> 'interested_leads_count') as interested,
+      coalesce(private.jsonb_timestamptz(m -> 'updated_at'), now()) as bison_updated_at,
+      case when jsonb_typeof(m -> 'tags') = 'array' then m -> 'tags' else '[]'::jsonb end as tags
+    from jsonb_array_elements(coalesce(mailboxes, '[]'::jsonb)) m
+    where private.jsonb_bigint(m -> 'id') is not null
+  ),
+  classified as (
+    select i.*, c.provider, c.reseller, c.problem
+    from incoming i cross join lateral private.classify_mailbox(i.connection_type, i.tags) c
+  ),
+  written as (
+    insert into public.sender_emails as s (
+      connection_id, bison_sender_email_id, workspace_id, email, name, status, connection_type,
+      daily_limit, warmup_enabled, emails_sent, replied, opened, unsubscribed, bounced,
+      unique_replies, unique_opens, total_leads_contacted, interested, bison_updated_at, tags,
+      provider, reseller, classification_problem, last_seen_at, removed_at
+    )
+    select connection, c.bison_id, run.workspace_id, c.email, c.name, c.status, c.connection_type,
+           c.daily_limit, c.warmup_enabled, c.emails_sent, c.replied, c.opened, c.unsubscribed,
+           c.bounced, c.unique_replies, c.unique_opens, c.total_leads_contacted, c.interested,
+           c.bison_updated_at, c.tags, c.provider, c.reseller, c.problem, now(), null
+    from classified c
+    on conflict (connection_id, bison_sender_email_id) do update set
+      workspace_id = excluded.workspace_id,
+      email = coalesce(excluded.email, s.email),
+      name = coalesce(excluded.name, s.name),
+      tags = excluded.tags,
+      provider = excluded.provider,
+      reseller = excluded.reseller,
+      classification_problem = excluded.classification_problem,
+      connection_type = coalesce(excluded.connection_type, s.connection_type),
+      last_seen_at = excluded.last_seen_at,
+      removed_at = null,
+      status = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+                      or s.status = 'removed'
+        then coalesce(excluded.status, s.status) else s.status end,
+      daily_limit = coalesce(excluded.daily_limit, s.daily_limit),
+      warmup_enabled = coalesce(excluded.warmup_enabled, s.warmup_enabled),
+      emails_sent = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.emails_sent, s.emails_sent) else s.emails_sent end,
+      replied = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.replied, s.replied) else s.replied end,
+      opened = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.opened, s.opened) else s.opened end,
+      unsubscribed = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.unsubscribed, s.unsubscribed) else s.unsubscribed end,
+      bounced = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.bounced, s.bounced) else s.bounced end,
+      unique_replies = case
+        when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.unique_replies, s.unique_replies) else s.unique_replies end,
+      unique_opens = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.unique_opens, s.unique_opens) else s.unique_opens end,
+      total_leads_contacted = case
+        when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.total_leads_contacted, s.total_leads_contacted)
+        else s.total_leads_contacted end,
+      interested = case when excluded.bison_updated_at >= coalesce(s.bison_updated_at, '-infinity')
+        then coalesce(excluded.interested, s.interested) else s.interested end,
+      bison_updated_at = greatest(excluded.bison_updated_at, s.bison_updated_at),
+      updated_at = now()
+    returning s.bison_sender_email_id
+  )
+  select count(*)::integer into upserted_count from written;
+
+  -- Mark-and-sweep: this is the whole inventory, so what it lacks is gone from Bison.
+  update public.sender_emails s
+    set status = 'removed', removed_at = now(), updated_at = now()
+    where s.workspace_id = run.workspace_id
+      and s.status is distinct from 'removed'
+      and not exists (
+        select 1 from jsonb_array_elements(coalesce(mailboxes, '[]'::jsonb)) m
+        where private.jsonb_bigint(m -> 'id') = s.bison_sender_email_id
+      );
+  get diagnostics removed_count = row_count;
+
+  return query select upserted_count, removed_count;
+end;
+$$;
+comment on function private.apply_sender_email_snapshot(bigint, jsonb) is
+  'Writes a workspace''s complete mailbox inventory (REST field names; every page fetched and '
+  'the count matching meta.total) in one set-based upsert with provider/reseller '
+  'classification, counters applied when not older than what is stored, and marks the '
+  'workspace''s mailboxes missing from it removed. Never call it with a partial fetch.';
+
+create or replace function private.finish_workspace_poll(
+  sync_run_id bigint,
+  pages integer,
+  mailboxes_seen integer,
+  upserted integer,
+  removed integer,
+  complete boolean,
+  error text
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  target bigint;
+  owner uuid;
+  poll_interval interval := coalesce(
+    (select (value #>> '{}')::interval from private.settings
+     where key = 'mailbox_poll_interval'), interval '5 minutes');
+begin
+  update public.sender_email_sync_runs r
+  set finished_at = now(), pages = finish_workspace_poll.pages,
+      mailboxes_seen = finish_workspace_poll.mailboxes_seen,
+      upserted = finish_workspace_poll.upserted, removed = finish_workspace_poll.removed,
+      complete = finish_workspace_poll.complete, error = left(finish_workspace_poll.error, 2000)
+  where r.id = sync_run_id
+  returning r.workspace_id, r.poll_run_id into target, owner;
+  if target is null then
+    raise exception 'no sync run with id %', sync_run_id using errcode = 'P0002';
+  end if;
+  -- The next poll is due one interval after this one started, less a little slack so that a
+  -- 5-minute schedule does not skip a workspace whose poll ended a second too late.
+  update private.workspace_poll_state s
+  set lease_owner = null, lease_expires_at = null,
+      next_poll_at = case when error is null
+        then now() + poll_interval * 0.9
+        else now() + least(poll_interval * 0.9, interval '1 minute' * power(2, s.consecutive_failures))
+      end,
+      last_complete_sync_at = case when complete then now() else s.last_complete_sync_at end,
+      last_error = left(error, 2000),
+      consecutive_failures = case when error is null then 0 else s.consecutive_failures + 1 end
+  where s.workspace_id = target and s.lease_owner = owner;
+end;
+$$;
+comment on function private.finish_workspace_poll(bigint, integer, integer, integer, integer, boolean, text) is
+  'Closes a workspace''s sync run with its figures (error null on success), releases the lease '
+  'if this run still holds it and sets when the workspace is next due (backing off after '
+  'failures).';
