@@ -1,0 +1,303 @@
+// poll-sender-emails end to end: the function on a test gateway, the database, and the local
+// Bison simulator with injected faults.
+import assert from "node:assert/strict";
+import {
+  connect,
+  eventually,
+  runBisonCli,
+  startTestDispatcher,
+  startTestGateway,
+  testStack,
+} from "../_support/stack.ts";
+import {
+  type BisonSimulator,
+  generateMailboxes,
+  startBisonSimulator,
+} from "../../../../scripts/simulator/bison-simulator.ts";
+
+const stack = testStack();
+const sql = connect(stack);
+
+interface Setup {
+  simulator: BisonSimulator;
+  gatewayUrl: string;
+  connectionId: string;
+  /** Our workspace ids by Bison workspace id. */
+  workspaceIds: Map<number, number>;
+  poll: (body?: Record<string, unknown>) => Promise<Record<string, unknown>>;
+  mailboxes: (bisonWorkspaceId: number) => Promise<Record<string, unknown>[]>;
+}
+
+/** A connection to a fresh simulator, its workspaces registered with keys; removed afterwards. */
+async function withPolling(
+  workspaces: { id: number; mailboxes: number; apiKey?: string }[],
+  body: (setup: Setup) => Promise<void>,
+  simulatorOptions: { pageLatencyMs?: number } = {},
+) {
+  const simulator = startBisonSimulator({
+    ...simulatorOptions,
+    workspaces: workspaces.map((workspace) => ({
+      id: workspace.id,
+      name: `Client ${workspace.id}`,
+      apiKey: `sim-key-${workspace.id}-abcdef`,
+      mailboxes: generateMailboxes(workspace.mailboxes, workspace.id * 10_000),
+    })),
+  });
+  const gateway = await startTestGateway();
+  const name = `poll-${crypto.randomUUID()}`;
+  const functionsUrl = `${gateway.url}/functions/v1`;
+  try {
+    const connected = await runBisonCli(
+      ["connect", "--name", name, "--base-url", simulator.url],
+      functionsUrl,
+    );
+    assert.equal(connected.code, 0, connected.stderr);
+    const connectionId = (connected.result as { connection_id: string }).connection_id;
+    const workspaceIds = new Map<number, number>();
+    for (const workspace of workspaces) {
+      const added = await runBisonCli([
+        "add-workspace",
+        "--connection",
+        name,
+        "--workspace-id",
+        String(workspace.id),
+        "--api-key",
+        workspace.apiKey ?? `sim-key-${workspace.id}-abcdef`,
+      ]);
+      assert.equal(added.code, 0, added.stderr);
+      workspaceIds.set(workspace.id, (added.result as { workspace_id: number }).workspace_id);
+    }
+    const poll = async (requestBody: Record<string, unknown> = {}) => {
+      const response = await fetch(`${functionsUrl}/poll-sender-emails`, {
+        method: "POST",
+        headers: { "x-cron-secret": stack.cronSecret, "content-type": "application/json" },
+        body: JSON.stringify(requestBody),
+      });
+      assert.equal(response.status, 200);
+      return await response.json();
+    };
+    const mailboxes = (bisonWorkspaceId: number) =>
+      sql`select bison_sender_email_id::int as id, status, emails_sent::int, removed_at
+          from public.sender_emails where workspace_id = ${workspaceIds.get(bisonWorkspaceId)!}
+          order by bison_sender_email_id`;
+    await body({ simulator, gatewayUrl: gateway.url, connectionId, workspaceIds, poll, mailboxes });
+  } finally {
+    await sql`delete from public.bison_connections where name = ${name}`;
+    await gateway.close();
+    await simulator.close();
+  }
+}
+
+/** How many sync runs each of our workspaces has had (other suites' workspaces may be due too). */
+async function syncRuns(workspaceIds: Map<number, number>): Promise<Record<number, number>> {
+  const counts: Record<number, number> = {};
+  for (const [bisonId, id] of workspaceIds) {
+    const [{ runs }] = await sql`
+      select count(*)::int as runs from public.sender_email_sync_runs where workspace_id = ${id}`;
+    counts[bisonId] = runs;
+  }
+  return counts;
+}
+
+const makeDue = (workspaceIds: Iterable<number>) =>
+  sql`update private.workspace_poll_state set next_poll_at = now() - interval '1 second'
+      where workspace_id = any(${[...workspaceIds]})`;
+
+Deno.test("a poll stores every page of every workspace and records each sync", async () => {
+  await withPolling([{ id: 1, mailboxes: 290 }, { id: 2, mailboxes: 31 }], async (setup) => {
+    const summary = await setup.poll();
+    assert.ok((summary.mailboxes as number) >= 321);
+    assert.deepEqual(await syncRuns(setup.workspaceIds), { 1: 1, 2: 1 });
+    assert.equal((await setup.mailboxes(1)).length, 290);
+    const runs = await sql`
+      select pages, mailboxes_seen, upserted, removed, complete, error
+      from public.sender_email_sync_runs where workspace_id = ${setup.workspaceIds.get(1)!}`;
+    assert.deepEqual(runs.map((run) => ({ ...run })), [
+      { pages: 20, mailboxes_seen: 290, upserted: 290, removed: 0, complete: true, error: null },
+    ]);
+    const progress = await sql`
+      select event, payload->>'done' as done from realtime.messages
+      where topic = ${`workspace:${setup.workspaceIds.get(2)}:sync`} order by inserted_at, id`;
+    assert.deepEqual(progress.map((row) => row.event), [
+      "sync_started",
+      "sync_progress",
+      "sync_progress",
+      "sync_progress",
+      "sync_completed",
+    ]);
+  });
+});
+
+Deno.test("a 500 on page 7 of 20 leaves that workspace's stored mailboxes untouched", async () => {
+  await withPolling([{ id: 3, mailboxes: 295 }], async (setup) => {
+    await setup.poll();
+    const before = await setup.mailboxes(3);
+    // Bison's side changes: counters move and a mailbox disappears...
+    for (const mailbox of setup.simulator.workspaces[0].mailboxes) {
+      mailbox.emails_sent_count = 99_999;
+      mailbox.updated_at = new Date().toISOString();
+    }
+    setup.simulator.workspaces[0].mailboxes.pop();
+    // ...but the fetch fails half-way.
+    setup.simulator.injectFault({ path: "/api/sender-emails", page: 7, status: 500 });
+    await makeDue(setup.workspaceIds.values());
+    const summary = await setup.poll();
+    assert.equal((summary.failed as unknown[]).length, 1);
+    assert.deepEqual(await setup.mailboxes(3), before);
+    const [run] = await sql`
+      select complete, error from public.sender_email_sync_runs
+      where workspace_id = ${setup.workspaceIds.get(3)!} order by id desc limit 1`;
+    assert.equal(run.complete, false);
+    assert.match(run.error, /500/);
+  });
+});
+
+Deno.test("a mailbox deleted in Bison is marked removed after the next complete run", async () => {
+  await withPolling([{ id: 4, mailboxes: 20 }], async (setup) => {
+    await setup.poll();
+    const gone = setup.simulator.workspaces[0].mailboxes.splice(5, 1)[0];
+    await makeDue(setup.workspaceIds.values());
+    const summary = await setup.poll();
+    assert.deepEqual(summary.failed, []);
+    const stored = await setup.mailboxes(4);
+    const removed = stored.filter((mailbox) => mailbox.status === "removed");
+    assert.deepEqual(removed.map((mailbox) => mailbox.id), [gone.id]);
+    assert.ok(removed[0].removed_at);
+  });
+});
+
+Deno.test("two overlapping runs poll each workspace once", async () => {
+  await withPolling(
+    [{ id: 5, mailboxes: 40 }, { id: 6, mailboxes: 40 }, { id: 7, mailboxes: 40 }],
+    async (setup) => {
+      await Promise.all([setup.poll(), setup.poll()]);
+      assert.deepEqual(await syncRuns(setup.workspaceIds), { 5: 1, 6: 1, 7: 1 });
+      const firstPages = setup.simulator.requests.filter((request) =>
+        request.path === "/api/sender-emails" && (request.page ?? 1) === 1
+      );
+      assert.deepEqual(firstPages.map((request) => request.workspaceId).sort(), [5, 6, 7]);
+    },
+    { pageLatencyMs: 30 },
+  );
+});
+
+Deno.test("an expired lease is picked up again; a live one is left alone", async () => {
+  await withPolling([{ id: 8, mailboxes: 10 }, { id: 9, mailboxes: 10 }], async (setup) => {
+    const [expired, live] = [setup.workspaceIds.get(8)!, setup.workspaceIds.get(9)!];
+    // Both were left leased by a run that crashed; only one lease has run out.
+    await sql`insert into private.workspace_poll_state (workspace_id, lease_owner, lease_expires_at)
+              values (${expired}, gen_random_uuid(), now() - interval '1 minute'),
+                     (${live}, gen_random_uuid(), now() + interval '10 minutes')
+              on conflict (workspace_id) do update
+                set lease_owner = excluded.lease_owner, lease_expires_at = excluded.lease_expires_at`;
+    await setup.poll();
+    assert.deepEqual(await syncRuns(setup.workspaceIds), { 8: 1, 9: 0 });
+    assert.equal((await setup.mailboxes(8)).length, 10);
+    assert.equal((await setup.mailboxes(9)).length, 0);
+  });
+});
+
+Deno.test("one workspace with a bad key fails alone while the others sync", async () => {
+  await withPolling(
+    [{ id: 10, mailboxes: 16 }, { id: 11, mailboxes: 16, apiKey: "revoked-key-000" }, {
+      id: 12,
+      mailboxes: 16,
+    }],
+    async (setup) => {
+      const summary = await setup.poll();
+      const failed = summary.failed as { bison_workspace_id: number; error: string }[];
+      assert.deepEqual(failed.map((failure) => failure.bison_workspace_id), [11]);
+      assert.match(failed[0].error, /credential problem/);
+      assert.ok(!failed[0].error.includes("revoked-key-000"), "the key is never echoed");
+      assert.equal((await setup.mailboxes(10)).length, 16);
+      assert.equal((await setup.mailboxes(12)).length, 16);
+      const tries = setup.simulator.requests.filter((request) => request.status === 401);
+      assert.equal(tries.length, 1, "a refused key is not retried");
+    },
+  );
+});
+
+Deno.test("the wall-clock budget leaves the remaining workspaces for the next run", async () => {
+  await withPolling(
+    [{ id: 13, mailboxes: 15 }, { id: 14, mailboxes: 15 }, { id: 15, mailboxes: 15 }],
+    async (setup) => {
+      const summary = await setup.poll({ budget_ms: 1000, concurrency: 1 });
+      assert.equal(summary.budget_exhausted, true);
+      const afterFirst = Object.values(await syncRuns(setup.workspaceIds));
+      assert.equal(afterFirst.reduce((sum, runs) => sum + runs, 0), 1);
+      await setup.poll({ budget_ms: 5000, concurrency: 1 });
+      assert.deepEqual(
+        await syncRuns(setup.workspaceIds),
+        { 13: 1, 14: 1, 15: 1 },
+        "the rest next",
+      );
+    },
+    { pageLatencyMs: 1100 },
+  );
+});
+
+Deno.test("only the cron secret may run a poll", async () => {
+  const gateway = await startTestGateway();
+  try {
+    const url = `${gateway.url}/functions/v1/poll-sender-emails`;
+    const refused: Record<string, string>[] = [
+      {},
+      { "x-cron-secret": "wrong-secret-wrong-secret" },
+      { authorization: `Bearer ${stack.serviceRoleKey}` },
+    ];
+    for (const headers of refused) {
+      const response = await fetch(url, { method: "POST", headers, body: "{}" });
+      await response.body?.cancel();
+      assert.equal(response.status, 401);
+    }
+    const bad = await fetch(url, {
+      method: "POST",
+      headers: { "x-cron-secret": stack.cronSecret },
+      body: '{"budget_ms": 5}',
+    });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error, /budget_ms/);
+  } finally {
+    await gateway.close();
+  }
+});
+
+Deno.test("the pg_cron job polls through pg_net, the dispatcher and the gateway", async () => {
+  await withPolling([{ id: 16, mailboxes: 12 }], async (setup) => {
+    const dispatcher = startTestDispatcher();
+    const [{ previous }] = await sql`
+      select decrypted_secret as previous from vault.decrypted_secrets where name = 'project_url'`;
+    try {
+      await sql`select vault.update_secret(id, ${setup.gatewayUrl}) from vault.secrets
+                where name = 'project_url'`;
+      const [job] = await sql`
+        select command, username, schedule from cron.job where jobname = 'poll-sender-emails'`;
+      assert.equal(job.schedule, "*/5 * * * *");
+      await sql.begin(async (tx) => {
+        await tx.unsafe(`set local role "${job.username}"`);
+        await tx.unsafe(job.command);
+      });
+      const stored = await eventually("the polled mailboxes", async () => {
+        const rows = await setup.mailboxes(16);
+        return rows.length === 12 ? rows : undefined;
+      });
+      assert.equal(stored.length, 12);
+      const [response] = await eventually("the recorded response", async () => {
+        const rows = await sql`
+          select status_code from net._http_response
+          where content like ${`%${setup.workspaceIds.get(16)}%`} or content like '%poll_run_id%'
+          order by created desc limit 1`;
+        return rows.length ? rows : undefined;
+      });
+      assert.equal(response.status_code, 200);
+    } finally {
+      await sql`select vault.update_secret(id, ${previous}) from vault.secrets
+                where name = 'project_url'`;
+      await dispatcher.stop();
+    }
+  });
+});
+
+globalThis.addEventListener("unload", () => {
+  sql.end();
+});
