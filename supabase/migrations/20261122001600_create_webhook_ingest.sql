@@ -19,10 +19,22 @@ $$;
 comment on function private.jsonb_bigint(jsonb) is
   'A JSON number or numeric string as bigint; null for anything else (never raises).';
 
+create or replace function private.jsonb_integer(value jsonb)
+returns integer
+language sql
+immutable
+set search_path = ''
+as $$
+  select case when v between -2147483648 and 2147483647 then v::integer end
+  from (select private.jsonb_bigint(value) as v) parsed;
+$$;
+comment on function private.jsonb_integer(jsonb) is
+  'Like private.jsonb_bigint, for integer columns: null when out of range (never raises).';
+
 create or replace function private.jsonb_timestamptz(value jsonb)
 returns timestamptz
 language plpgsql
-immutable
+stable
 set search_path = ''
 as $$
 begin
@@ -36,7 +48,8 @@ exception when others then
 end;
 $$;
 comment on function private.jsonb_timestamptz(jsonb) is
-  'An ISO-8601 JSON string as timestamptz; null for anything else (never raises).';
+  'An ISO-8601 JSON string as timestamptz; null for anything else (never raises). Stable: a '
+  'time without a zone is read in the session time zone.';
 
 create or replace function private.jsonb_boolean(value jsonb)
 returns boolean
@@ -89,21 +102,25 @@ comment on function private.webhook_idempotency_key(uuid, bigint, text, jsonb) i
   '+ normalised type + tag ids / mailbox id and updated_at / reply id / campaign_event id / '
   'scheduled_email id, else a hash of data. Retries and parent-workspace copies share it.';
 
-create or replace function private.webhook_event_time(data jsonb)
+create or replace function private.webhook_event_time(event_type text, data jsonb)
 returns timestamptz
 language sql
-immutable
+stable
 set search_path = ''
 as $$
   select coalesce(
+    -- A reply is marked interested after it arrived: count it on the day it was marked.
+    case when event_type = 'lead_interested'
+      then private.jsonb_timestamptz(data #> '{campaign_event,created_at}') end,
     private.jsonb_timestamptz(data #> '{reply,date_received}'),
     private.jsonb_timestamptz(data #> '{campaign_event,created_at}'),
     private.jsonb_timestamptz(data #> '{scheduled_email,sent_at}'),
     private.jsonb_timestamptz(data #> '{sender_email,updated_at}')
   );
 $$;
-comment on function private.webhook_event_time(jsonb) is
-  'When a Bison event happened, from the times inside data; null when none is usable.';
+comment on function private.webhook_event_time(text, jsonb) is
+  'When a Bison event happened, from the times inside data (for lead_interested, when it was '
+  'marked; else when the reply arrived, the campaign event or send happened); null when none.';
 
 create or replace function private.next_lead_status(current_status text, event_status text)
 returns text
@@ -155,7 +172,7 @@ begin
     mailbox ->> 'name',
     coalesce(account_status, lower(nullif(btrim(mailbox ->> 'status'), ''))),
     nullif(btrim(mailbox ->> 'type'), ''),
-    private.jsonb_bigint(mailbox -> 'daily_limit')::integer,
+    private.jsonb_integer(mailbox -> 'daily_limit'),
     private.jsonb_bigint(mailbox -> 'emails_sent'),
     private.jsonb_bigint(mailbox -> 'replied'),
     private.jsonb_bigint(mailbox -> 'opened'),
@@ -423,6 +440,10 @@ begin
   if not found then
     raise exception 'no webhook event with id %', event_id using errcode = 'P0002';
   end if;
+  -- Checked under the row lock: a concurrent reprocess may have applied it while we waited.
+  if event.status not in ('received', 'failed') then
+    return event.status;
+  end if;
   begin
     outcome := private.apply_webhook_event(event);
   exception when others then
@@ -440,7 +461,9 @@ end;
 $$;
 comment on function private.process_webhook_event(bigint) is
   'Applies a stored event in a subtransaction and records the outcome (processed, unknown_type, '
-  'or failed with the error). Never raises for a processing failure: the raw event stays.';
+  'or failed with the error). Never raises for a processing failure: the raw event stays. An '
+  'event already processed (or of unknown type) is left as it is and its status returned, so '
+  'overlapping reprocess runs never apply it twice.';
 
 create or replace function private.ingest_webhook_event(token_sha256 text, payload jsonb)
 returns jsonb
@@ -495,7 +518,7 @@ begin
     private.webhook_idempotency_key(v_connection_id, v_bison_workspace_id, v_event_type,
                                     payload -> 'data'),
     payload,
-    coalesce(private.webhook_event_time(payload -> 'data'), now())
+    coalesce(private.webhook_event_time(v_event_type, payload -> 'data'), now())
   )
   on conflict (idempotency_key) do nothing
   returning e.id into v_event_id;

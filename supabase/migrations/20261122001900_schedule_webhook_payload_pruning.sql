@@ -32,8 +32,9 @@ begin
 end;
 $$;
 comment on function private.prune_webhook_events(integer) is
-  'Deletes processed raw webhook events older than the webhook_payload_retention setting, in '
-  'batches; failed or unprocessed events are kept for reprocessing. Returns how many it deleted.';
+  'Deletes raw webhook events (processed or of unknown type) older than the '
+  'webhook_payload_retention setting, in batches; failed or unprocessed events are kept for '
+  'reprocessing. Returns how many it deleted.';
 
 create or replace function private.schedule_webhook_payload_pruning()
 returns void

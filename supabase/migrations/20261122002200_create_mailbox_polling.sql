@@ -133,7 +133,7 @@ begin
       m ->> 'name' as name,
       lower(nullif(btrim(m ->> 'status'), '')) as status,
       nullif(btrim(m ->> 'type'), '') as connection_type,
-      private.jsonb_bigint(m -> 'daily_limit')::integer as daily_limit,
+      private.jsonb_integer(m -> 'daily_limit') as daily_limit,
       private.jsonb_boolean(m -> 'warmup_enabled') as warmup_enabled,
       private.jsonb_bigint(m -> 'emails_sent_count') as emails_sent,
       private.jsonb_bigint(m -> 'total_replied_count') as replied,
