@@ -11,7 +11,7 @@ import {
   stackConfig,
   stackEnv,
 } from "./config.ts";
-import { applyMigrations, applyPlatform, applySeed } from "./database.ts";
+import { applyMigrations, applyPlatform, applySeed, psqlCommand } from "./database.ts";
 import {
   ensureCluster,
   pgPaths,
@@ -20,9 +20,12 @@ import {
   startPostgres,
   stopPostgres,
 } from "./postgres.ts";
-import { readPid, spawnDetached, stopPidFile, waitFor } from "./process.ts";
+import { readPid, run, spawnDetached, stopPidFile, waitFor } from "./process.ts";
 
-const services = ["dispatcher", "gateway"] as const;
+/** The demo Email Bison that `npm start` runs when no real one is connected. */
+const demoSimulatorPort = 54329;
+
+const services = ["dispatcher", "gateway", "simulator"] as const;
 type Service = typeof services[number];
 
 const pidFile = (stack: StackConfig, service: Service) => join(stack.pidDir, `${service}.pid`);
@@ -38,7 +41,17 @@ async function gatewayHealthy(stack: StackConfig): Promise<boolean> {
   }
 }
 
-async function startService(stack: StackConfig, service: Service): Promise<void> {
+const serviceScripts: Record<Service, string[]> = {
+  dispatcher: ["scripts/local/dispatcher.ts"],
+  gateway: ["scripts/local/gateway.ts"],
+  simulator: ["scripts/simulator/bison-simulator.ts", "--port", String(demoSimulatorPort)],
+};
+
+async function startService(
+  stack: StackConfig,
+  service: Service,
+  extraEnv: Record<string, string> = {},
+): Promise<void> {
   if (await readPid(pidFile(stack, service))) return;
   const env = {
     ...await stackEnv(stack),
@@ -46,12 +59,74 @@ async function startService(stack: StackConfig, service: Service): Promise<void>
     FUNCTIONS_ENV_FILE: join(repoRoot, "supabase", "functions", ".env"),
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     HOME: Deno.env.get("HOME") ?? "/root",
+    ...extraEnv,
   };
+  const [script, ...args] = serviceScripts[service];
   await spawnDetached(
     Deno.execPath(),
-    ["run", "--allow-all", join(repoRoot, "scripts", "local", `${service}.ts`)],
+    ["run", "--allow-all", join(repoRoot, script), ...args],
     { env, logFile: logFile(stack, service), pidFile: pidFile(stack, service) },
   );
+}
+
+async function bisonCli(stack: StackConfig, args: string[]): Promise<Record<string, unknown>> {
+  const output = await run(Deno.execPath(), [
+    "run",
+    "--allow-all",
+    join(repoRoot, "scripts", "bison.ts"),
+    ...args,
+  ], { env: await stackEnv(stack) });
+  return JSON.parse(output.trim().split("\n").pop() ?? "null");
+}
+
+/**
+ * With no real Email Bison connected, the local simulator plays one, so a newcomer sees mailboxes
+ * synced and webhooks rolling into metrics within a minute, with no account anywhere.
+ */
+async function startDemo(stack: StackConfig): Promise<string | null> {
+  const [{ real, demo }] = (await psqlCommand(
+    dbUrl(stack),
+    "select json_build_object('real', count(*) filter (where name <> 'demo'), " +
+      "'demo', count(*) filter (where name = 'demo')) from public.bison_connections",
+  ).then((text) => [JSON.parse(text)])) as { real: number; demo: number }[];
+  if (real > 0) return null;
+  if (await readPid(pidFile(stack, "simulator"))) return "running";
+  const connection = demo
+    ? await bisonCli(stack, ["rotate-token", "--connection", "demo"])
+    : await bisonCli(stack, [
+      "connect",
+      "--name",
+      "demo",
+      "--base-url",
+      `http://127.0.0.1:${demoSimulatorPort}`,
+      "--timezone",
+      "America/Chicago",
+    ]);
+  for (const workspace of [1, 2, 3]) {
+    await bisonCli(stack, [
+      "add-workspace",
+      "--connection",
+      "demo",
+      "--workspace-id",
+      String(workspace),
+      "--name",
+      `Demo client ${workspace}`,
+      "--api-key",
+      `demo-workspace-key-${workspace}`,
+    ]);
+  }
+  await startService(stack, "simulator", { DEMO_WEBHOOK_URL: String(connection.webhook_url) });
+  await waitFor("the Bison simulator", async () => {
+    try {
+      const response = await fetch(`http://127.0.0.1:${demoSimulatorPort}/api/workspaces/v1.1`);
+      await response.body?.cancel();
+      return response.status === 401;
+    } catch {
+      return false;
+    }
+  });
+  await bisonCli(stack, ["poll"]);
+  return "started";
 }
 
 export async function startStack(stack: StackConfig): Promise<void> {
@@ -76,6 +151,15 @@ export async function startStack(stack: StackConfig): Promise<void> {
   );
   step("pg_net dispatcher and functions gateway running");
   await Deno.writeTextFile(stack.envFile, formatEnv(await stackEnv(stack)));
+  if (stack.name === "dev" && Deno.env.get("BISON_DEMO") !== "off") {
+    const demo = await startDemo(stack);
+    if (demo) {
+      step(
+        `demo: a simulated Email Bison on http://127.0.0.1:${demoSimulatorPort} (3 workspaces) ` +
+          "is sending webhooks; mailboxes synced",
+      );
+    }
+  }
 }
 
 export async function stopStack(stack: StackConfig): Promise<string[]> {
@@ -97,6 +181,7 @@ async function printStatus(stack: StackConfig): Promise<void> {
     postgres: await postgresRunning(stack),
     dispatcher: (await readPid(pidFile(stack, "dispatcher"))) !== null,
     gateway: await gatewayHealthy(stack),
+    "demo simulator": (await readPid(pidFile(stack, "simulator"))) !== null,
   };
   console.log(`
   Local stack (${Object.entries(running).map(([k, v]) => `${k}: ${v ? "up" : "down"}`).join(", ")})

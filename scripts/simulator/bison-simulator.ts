@@ -267,8 +267,8 @@ export interface TrafficOptions {
   webhookUrl: string;
   /** Deliveries per second. */
   rate: number;
-  workspaceIds: number[];
-  mailboxIds?: number[];
+  /** Which workspaces send, each with the mailboxes its events come from. */
+  workspaces: { id: number; mailboxIds: number[] }[];
   /** Stop after this many deliveries (default: until stopped). */
   limit?: number;
   duplicateRate?: number;
@@ -329,12 +329,12 @@ export function startTraffic(options: TrafficOptions) {
       } else if (heldBack.length && Math.random() < 0.5) {
         body = heldBack.shift();
       } else {
-        const workspaceId = options.workspaceIds[sent % options.workspaceIds.length];
-        const mailboxes = options.mailboxIds ?? [1, 2, 3];
+        const workspace = options.workspaces[sent % options.workspaces.length];
+        const mailboxes = workspace.mailboxIds.length ? workspace.mailboxIds : [1];
         body = bisonEvent(pickType(Math.random()), {
           id: nextId++,
-          workspaceId,
-          workspaceName: `Demo client ${workspaceId}`,
+          workspaceId: workspace.id,
+          workspaceName: `Demo client ${workspace.id}`,
           leadId: 1 + Math.floor(Math.random() * 5000),
           campaignId: 2 + (nextId % 4),
           senderEmailId: mailboxes[nextId % mailboxes.length],
@@ -391,8 +391,10 @@ if (import.meta.main) {
     startTraffic({
       webhookUrl,
       rate: Number(values.rate),
-      workspaceIds: simulator.workspaces.map((workspace) => workspace.id),
-      mailboxIds: simulator.workspaces.flatMap((w) => w.mailboxes.slice(0, 5).map((m) => m.id)),
+      workspaces: simulator.workspaces.map((workspace) => ({
+        id: workspace.id,
+        mailboxIds: workspace.mailboxes.slice(0, 5).map((mailbox) => mailbox.id),
+      })),
     });
     console.error(`bison simulator: sending ${values.rate} webhooks/s to the demo connection`);
   }
