@@ -1,6 +1,20 @@
 -- The one way a pg_cron job calls an edge function. The project URL and the cron secret are read
 -- from Vault when the job runs, so neither is written into cron.job's command text nor taken from
--- app.settings (which hosted Supabase no longer allows).
+-- app.settings (which hosted Supabase no longer allows). Each call is logged with its pg_net request
+-- id, because a cron run that "succeeded" only queued a request: the health check joins the log to
+-- net._http_response to see what the function answered.
+create table private.edge_function_calls (
+  request_id bigint primary key,
+  function_path text not null,
+  called_at timestamptz not null default now()
+);
+create index edge_function_calls_function_path_called_at_idx
+  on private.edge_function_calls (function_path, called_at desc);
+comment on table private.edge_function_calls is
+  'One row per private.invoke_edge_function call: which function, when, and its pg_net request '
+  'id (the key of net._http_response).';
+alter table private.edge_function_calls enable row level security;
+revoke all on private.edge_function_calls from public, anon, authenticated, service_role;
 create or replace function private.invoke_edge_function(
   function_path text,
   body jsonb default '{}'::jsonb,
@@ -16,6 +30,7 @@ declare
   cron_secret text;
   anon_key text;
   headers jsonb;
+  request_id bigint;
 begin
   if function_path is null or function_path !~ '^[a-z0-9][a-z0-9_-]*(/[A-Za-z0-9_./-]*)?$' then
     raise exception 'invalid edge function path: %', coalesce(function_path, '<null>')
@@ -47,12 +62,15 @@ begin
     headers := headers || jsonb_build_object('Authorization', 'Bearer ' || anon_key);
   end if;
 
-  return net.http_post(
+  request_id := net.http_post(
     url := rtrim(project_url, '/') || '/functions/v1/' || function_path,
     body := coalesce(body, '{}'::jsonb),
     headers := headers,
     timeout_milliseconds := timeout_milliseconds
   );
+  insert into private.edge_function_calls (request_id, function_path)
+  values (request_id, invoke_edge_function.function_path);
+  return request_id;
 end;
 $$;
 
@@ -62,7 +80,7 @@ revoke all on function private.invoke_edge_function(text, jsonb, integer)
 comment on function private.invoke_edge_function(text, jsonb, integer) is
   'Queues a POST (via pg_net) to <Vault project_url>/functions/v1/<function_path> with the Vault '
   'cron_secret in the x-cron-secret header (and the anon key, when Vault has anon_key, as the '
-  'Bearer token so verify_jwt functions pass the gateway). Returns the pg_net request id; the '
-  'outcome appears in net._http_response. Raises when the Vault secrets are missing or the path '
+  'Bearer token so verify_jwt functions pass the gateway). Returns the pg_net request id, also '
+  'logged in private.edge_function_calls; the outcome appears in net._http_response. Raises when the Vault secrets are missing or the path '
   'or timeout is invalid. For pg_cron jobs and operators only: not executable by anon or '
   'authenticated.';

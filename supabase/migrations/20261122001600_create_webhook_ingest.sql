@@ -465,13 +465,13 @@ comment on function private.process_webhook_event(bigint) is
   'event already processed (or of unknown type) is left as it is and its status returned, so '
   'overlapping reprocess runs never apply it twice.';
 
-create or replace function private.ingest_webhook_event(token_sha256 text, payload jsonb)
+create or replace function private.ingest_event(connection_id uuid, payload jsonb)
 returns jsonb
 language plpgsql
 set search_path = ''
 as $$
 declare
-  v_connection_id uuid;
+  v_connection_id uuid := ingest_event.connection_id;
   v_event_type text := lower(btrim(payload #>> '{event,type}'));
   v_bison_workspace_id bigint := private.jsonb_bigint(payload #> '{event,workspace_id}');
   v_workspace_name text := nullif(btrim(payload #>> '{event,workspace_name}'), '');
@@ -479,12 +479,6 @@ declare
   v_stored_name text;
   v_event_id bigint;
 begin
-  select t.connection_id into v_connection_id
-  from private.webhook_tokens t where t.token_sha256 = ingest_webhook_event.token_sha256;
-  if v_connection_id is null then
-    perform private.count_webhook_rejection(null, 'unauthorized');
-    return jsonb_build_object('outcome', 'unauthorized');
-  end if;
   if jsonb_typeof(payload) <> 'object' or coalesce(v_event_type, '') = '' then
     raise exception 'a Bison event needs an object body with event.type'
       using errcode = '22023';
@@ -531,6 +525,29 @@ begin
     'event_id', v_event_id,
     'workspace_id', v_workspace_id
   );
+end;
+$$;
+comment on function private.ingest_event(uuid, jsonb) is
+  'Stores and processes one Bison event of a connection, whatever brought it (a webhook, or an '
+  'emergency catch-up replaying the REST API with the same idempotency keys). Returns {outcome: '
+  'duplicate | processed | unknown_type | failed, event_id, workspace_id}. Raises 22023 for a '
+  'body without event.type (nothing stored).';
+
+create or replace function private.ingest_webhook_event(token_sha256 text, payload jsonb)
+returns jsonb
+language plpgsql
+set search_path = ''
+as $$
+declare
+  v_connection_id uuid;
+begin
+  select t.connection_id into v_connection_id
+  from private.webhook_tokens t where t.token_sha256 = ingest_webhook_event.token_sha256;
+  if v_connection_id is null then
+    perform private.count_webhook_rejection(null, 'unauthorized');
+    return jsonb_build_object('outcome', 'unauthorized');
+  end if;
+  return private.ingest_event(v_connection_id, payload);
 end;
 $$;
 comment on function private.ingest_webhook_event(text, jsonb) is

@@ -14,6 +14,9 @@ begin
     get diagnostics batch = row_count;
     deleted := deleted + batch;
   end if;
+  delete from private.edge_function_calls where called_at < now() - keep;
+  get diagnostics batch = row_count;
+  deleted := deleted + batch;
   if to_regclass('net._http_response') is not null then
     delete from net._http_response where created < now() - keep;
     get diagnostics batch = row_count;
@@ -23,8 +26,8 @@ begin
 end;
 $$;
 comment on function private.prune_job_history(interval) is
-  'Deletes pg_cron run details and pg_net responses older than keep (default 7 days). Returns '
-  'the number of rows deleted.';
+  'Deletes pg_cron run details, pg_net responses and the edge function call log older than keep '
+  '(default 7 days). Returns the number of rows deleted.';
 
 create or replace function private.schedule_mailbox_polling()
 returns void

@@ -65,6 +65,36 @@ export const workspaceSchema = z.object({
 }).passthrough();
 export type BisonWorkspace = z.infer<typeof workspaceSchema>;
 
+export const replySchema = z.object({
+  id: z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number),
+  uuid: z.string().nullish(),
+  subject: z.string().nullish(),
+  email_subject: z.string().nullish(),
+  text_body: z.string().nullish(),
+  date_received: z.string().nullish(),
+  from_name: z.string().nullish(),
+  from_email_address: z.string().nullish(),
+  interested: z.union([z.boolean(), z.number()]).nullish(),
+  automated_reply: z.union([z.boolean(), z.number()]).nullish(),
+  lead_id: z.union([z.number(), z.string()]).nullish(),
+  campaign_id: z.union([z.number(), z.string()]).nullish(),
+  sender_email_id: z.union([z.number(), z.string()]).nullish(),
+}).passthrough();
+export type BisonReply = z.infer<typeof replySchema>;
+
+const statsSchema = z.object({
+  data: z.object({
+    emails_sent: counter,
+    total_leads_contacted: counter,
+    opened: counter,
+    unique_replies_per_contact: counter,
+    bounced: counter,
+    unsubscribed: counter,
+    interested: counter,
+  }).passthrough(),
+});
+export type WorkspaceStats = z.infer<typeof statsSchema>["data"];
+
 const pageSchema = z.object({
   data: z.array(z.unknown()),
   links: z.object({ next: z.string().nullish() }).passthrough().nullish(),
@@ -170,6 +200,8 @@ export function createBisonClient(options: BisonClientOptions) {
     path: string,
     schema: z.ZodType<T>,
     onPage?: (progress: PageProgress) => void | Promise<void>,
+    /** Stop after the page for which this returns true (the list is then partial). */
+    stopAfter?: (pageItems: T[]) => boolean,
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let next: string | null = path;
@@ -186,6 +218,7 @@ export function createBisonClient(options: BisonClientOptions) {
         );
       }
       pages++;
+      const pageItems: T[] = [];
       for (const raw of page.data.data) {
         const item = schema.safeParse(raw);
         if (!item.success) {
@@ -195,10 +228,12 @@ export function createBisonClient(options: BisonClientOptions) {
             })`,
           );
         }
-        items.push(item.data);
+        pageItems.push(item.data);
       }
+      items.push(...pageItems);
       total = page.data.meta?.total ?? total;
       await onPage?.({ page: pages, fetched: items.length, total });
+      if (stopAfter?.(pageItems)) return { items, pages, total };
       const cursor = page.data.meta?.next_cursor;
       if (page.data.links?.next) next = page.data.links.next;
       else if (cursor) {
@@ -221,6 +256,22 @@ export function createBisonClient(options: BisonClientOptions) {
     listSenderEmails: (onPage?: (progress: PageProgress) => void | Promise<void>) =>
       list("/api/sender-emails", senderEmailSchema, onPage),
     listWorkspaces: () => list("/api/workspaces/v1.1", workspaceSchema),
+    /** Interested replies, page by page, until stopAfter says the rest is already known. */
+    listInterestedReplies: (stopAfter?: (pageItems: BisonReply[]) => boolean) =>
+      list("/api/replies?status=interested", replySchema, undefined, stopAfter),
+    /** Bison's own numbers for a date range (values arrive as strings). */
+    async workspaceStats(startDate: string, endDate: string): Promise<WorkspaceStats> {
+      const query = new URLSearchParams({ start_date: startDate, end_date: endDate });
+      const parsed = statsSchema.safeParse(
+        await request(`/api/workspaces/v1.1/stats?${query}`),
+      );
+      if (!parsed.success) {
+        throw new BisonError(
+          `workspace stats: unexpected shape (${parsed.error.issues[0].message})`,
+        );
+      }
+      return parsed.data.data;
+    },
     switchWorkspace: (teamId: number) =>
       request("/api/workspaces/v1.1/switch-workspace", {
         method: "POST",

@@ -1,0 +1,208 @@
+// POST /check-system-health[/catch-up|/reconcile], cron secret only.
+// - (no route): evaluates every health check, then posts the queued Slack alerts. Slack failing
+//   never fails the check: unsent alerts stay queued for the next run.
+// - /catch-up {workspace_id, catchup_id?}: an emergency catch-up of a silent workspace: poll its
+//   mailboxes now, replay interested replies since the last one seen through the same ingest path
+//   (same idempotency keys as webhooks, so nothing counts twice), fetch Bison's stats for today.
+// - /reconcile {workspace_id?}: Bison's own numbers for each workspace's last complete local day.
+import { z } from "zod";
+import { hasValidCronSecret } from "../_shared/cron-auth.ts";
+import { json } from "../_shared/http.ts";
+import { isDatabaseUnavailable } from "../_shared/database.ts";
+import type { BisonClient, BisonReply } from "../_shared/bison-client.ts";
+import type { HealthStore, WorkspaceAccess } from "./store.ts";
+
+export interface HealthDeps {
+  cronSecret: string | undefined;
+  store: HealthStore;
+  clientFor: (baseUrl: string, apiKey: string) => BisonClient;
+  fetch?: typeof fetch;
+  now?: () => Date;
+  log?: (entry: Record<string, unknown>) => void;
+}
+
+const catchUpSchema = z.object({
+  workspace_id: z.number().int().positive(),
+  catchup_id: z.number().int().positive().optional(),
+}).strict();
+const reconcileSchema = z.object({ workspace_id: z.number().int().positive().optional() }).strict();
+
+/** The calendar date in a time zone, YYYY-MM-DD. */
+export function localDate(at: Date, timeZone: string): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, dateStyle: "short" }).format(at);
+}
+
+export function previousDay(day: string): string {
+  const date = new Date(`${day}T00:00:00Z`);
+  date.setUTCDate(date.getUTCDate() - 1);
+  return date.toISOString().slice(0, 10);
+}
+
+/** A REST reply replayed as the LEAD_INTERESTED webhook it stands for (same natural ids). */
+export function interestedEventFromReply(
+  access: WorkspaceAccess,
+  reply: BisonReply,
+): Record<string, unknown> {
+  const id = (
+    value: unknown,
+  ) => (value === null || value === undefined ? undefined : Number(value));
+  return {
+    event: {
+      type: "LEAD_INTERESTED",
+      name: "Lead Interested (catch-up)",
+      workspace_id: access.bison_workspace_id,
+    },
+    data: {
+      reply: {
+        id: reply.id,
+        uuid: reply.uuid,
+        email_subject: reply.email_subject ?? reply.subject,
+        text_body: reply.text_body,
+        date_received: reply.date_received,
+        from_name: reply.from_name,
+        from_email_address: reply.from_email_address,
+        interested: true,
+        automated_reply: reply.automated_reply,
+      },
+      ...(id(reply.lead_id)
+        ? { lead: { id: id(reply.lead_id), email: reply.from_email_address } }
+        : {}),
+      ...(id(reply.campaign_id) ? { campaign: { id: id(reply.campaign_id) } } : {}),
+    },
+  };
+}
+
+async function readJson(request: Request): Promise<unknown> {
+  const text = await request.text();
+  return text.trim() ? JSON.parse(text) : {};
+}
+
+export function createHealthHandler(deps: HealthDeps): (request: Request) => Promise<Response> {
+  const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
+  const now = deps.now ?? (() => new Date());
+  const doFetch = deps.fetch ?? fetch;
+
+  async function deliverAlerts() {
+    const url = await deps.store.slackWebhookUrl();
+    const alerts = url ? await deps.store.claimAlerts() : [];
+    let sent = 0;
+    for (const alert of alerts) {
+      try {
+        const response = await doFetch(url!, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(alert.message),
+          signal: AbortSignal.timeout(10_000),
+        });
+        await response.body?.cancel();
+        if (!response.ok) throw new Error(`Slack answered ${response.status}`);
+        await deps.store.alertSent(alert.id);
+        sent++;
+      } catch (error) {
+        await deps.store.alertFailed(alert.id, (error as Error).message);
+        log({ level: "warn", msg: "alert not delivered; retried next run", error: String(error) });
+        break; // Slack is down: keep the order, try everything again next run
+      }
+    }
+    return { slack: url ? "configured" : "not configured", alerts_sent: sent };
+  }
+
+  async function catchUp(input: z.infer<typeof catchUpSchema>) {
+    const [access] = await deps.store.workspaceAccess(input.workspace_id);
+    if (!access) return json(404, { error: `workspace ${input.workspace_id} has no API key` });
+    const figures = { repliesSeen: 0, repliesIngested: 0, error: null as string | null };
+    let statsDay: string | null = null;
+    try {
+      await deps.store.requestPoll(access.workspace_id);
+      const client = deps.clientFor(access.base_url, access.api_key);
+      const since = await deps.store.lastInterestedReplyAt(access.workspace_id);
+      // A day of overlap: anything already stored is a duplicate and changes nothing.
+      const horizon = since ? since.getTime() - 86_400_000 : null;
+      const { items } = await client.listInterestedReplies((page) =>
+        horizon !== null &&
+        page.every((reply) => Date.parse(reply.date_received ?? "") < horizon)
+      );
+      figures.repliesSeen = items.length;
+      for (const reply of items) {
+        const outcome = await deps.store.ingestEvent(
+          access.connection_id,
+          interestedEventFromReply(access, reply),
+        );
+        if (outcome !== "duplicate") figures.repliesIngested++;
+      }
+      statsDay = localDate(now(), access.timezone);
+      await deps.store.saveStats(
+        access.workspace_id,
+        statsDay,
+        await client.workspaceStats(statsDay, statsDay),
+      );
+    } catch (error) {
+      figures.error = (error as Error).message;
+    }
+    if (input.catchup_id) await deps.store.finishCatchup(input.catchup_id, figures);
+    return json(figures.error ? 502 : 200, {
+      workspace_id: access.workspace_id,
+      replies_seen: figures.repliesSeen,
+      replies_ingested: figures.repliesIngested,
+      stats_day: statsDay,
+      poll_requested: true,
+      ...(figures.error ? { error: figures.error } : {}),
+    });
+  }
+
+  async function reconcile(input: z.infer<typeof reconcileSchema>) {
+    const workspaces = await deps.store.workspaceAccess(input.workspace_id ?? null);
+    const failed: { workspace_id: number; error: string }[] = [];
+    for (const access of workspaces) {
+      const day = previousDay(localDate(now(), access.timezone));
+      try {
+        const client = deps.clientFor(access.base_url, access.api_key);
+        await deps.store.saveStats(access.workspace_id, day, await client.workspaceStats(day, day));
+      } catch (error) {
+        failed.push({ workspace_id: access.workspace_id, error: (error as Error).message });
+      }
+    }
+    return json(200, { workspaces: workspaces.length, failed });
+  }
+
+  return async (request) => {
+    if (request.method !== "POST") {
+      return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
+    }
+    if (!hasValidCronSecret(request, deps.cronSecret)) {
+      return json(401, { error: "unauthorized: the x-cron-secret header is missing or wrong" });
+    }
+    const route = new URL(request.url).pathname.split("/").filter(Boolean).slice(1).join("/");
+    let body: unknown;
+    try {
+      body = await readJson(request);
+    } catch {
+      return json(400, { error: "the body is not valid JSON" });
+    }
+    try {
+      if (route === "") {
+        const summary = await deps.store.runChecks();
+        return json(200, { ...summary, ...await deliverAlerts() });
+      }
+      const schema = route === "catch-up"
+        ? catchUpSchema
+        : route === "reconcile"
+        ? reconcileSchema
+        : null;
+      if (!schema) return json(404, { error: `no route ${route}: use /catch-up or /reconcile` });
+      const input = schema.safeParse(body);
+      if (!input.success) {
+        const issue = input.error.issues[0];
+        return json(400, { error: `${issue.path.join(".") || "body"}: ${issue.message}` });
+      }
+      return route === "catch-up"
+        ? await catchUp(input.data as z.infer<typeof catchUpSchema>)
+        : await reconcile(input.data as z.infer<typeof reconcileSchema>);
+    } catch (error) {
+      log({ level: "error", msg: "health run failed", error: (error as Error).message });
+      return isDatabaseUnavailable(error)
+        ? json(503, { error: "database unavailable, retry later" }, { "retry-after": "30" })
+        : json(500, { error: "internal error" });
+    }
+  };
+}

@@ -1,0 +1,114 @@
+// The health store backed by the SQL of migrations create_health_checks and
+// schedule_health_and_failover.
+import type { Sql } from "../_shared/database.ts";
+import type { WorkspaceStats } from "../_shared/bison-client.ts";
+
+export interface WorkspaceAccess {
+  workspace_id: number;
+  bison_workspace_id: number;
+  connection_id: string;
+  base_url: string;
+  api_key: string;
+  timezone: string;
+}
+
+export interface PendingAlert {
+  id: number;
+  message: Record<string, unknown>;
+}
+
+export interface HealthStore {
+  runChecks(): Promise<Record<string, unknown>>;
+  /** Takes unsent alerts for this sender (a lease, so concurrent runs never send one twice). */
+  claimAlerts(): Promise<PendingAlert[]>;
+  alertSent(id: number): Promise<void>;
+  alertFailed(id: number, error: string): Promise<void>;
+  slackWebhookUrl(): Promise<string | null>;
+  workspaceAccess(workspaceId: number | null): Promise<WorkspaceAccess[]>;
+  lastInterestedReplyAt(workspaceId: number): Promise<Date | null>;
+  ingestEvent(connectionId: string, payload: Record<string, unknown>): Promise<string>;
+  saveStats(workspaceId: number, day: string, stats: WorkspaceStats): Promise<void>;
+  requestPoll(workspaceId: number): Promise<void>;
+  finishCatchup(
+    catchupId: number,
+    figures: { repliesSeen: number; repliesIngested: number; error: string | null },
+  ): Promise<void>;
+}
+
+export function databaseHealthStore(sql: Sql): HealthStore {
+  return {
+    async runChecks() {
+      const [row] = await sql`select private.run_health_checks() as summary`;
+      return row.summary;
+    },
+    async claimAlerts() {
+      return await sql<PendingAlert[]>`
+        update private.health_alerts a
+        set claimed_until = now() + interval '2 minutes', attempts = a.attempts + 1
+        where a.id in (
+          select id from private.health_alerts
+          where sent_at is null and (claimed_until is null or claimed_until < now())
+          order by id for update skip locked
+        )
+        returning a.id::int, a.message`;
+    },
+    async alertSent(id) {
+      await sql`update private.health_alerts set sent_at = now(), last_error = null
+                where id = ${id}`;
+    },
+    async alertFailed(id, error) {
+      await sql`update private.health_alerts set claimed_until = null, last_error = ${error}
+                where id = ${id}`;
+    },
+    async slackWebhookUrl() {
+      const [row] = await sql`
+        select decrypted_secret from vault.decrypted_secrets where name = 'slack_webhook_url'`;
+      return row?.decrypted_secret ?? null;
+    },
+    async workspaceAccess(workspaceId) {
+      return await sql<WorkspaceAccess[]>`
+        select workspace_id::int, bison_workspace_id::int, connection_id, base_url, api_key,
+               timezone
+        from private.workspace_api_access(${workspaceId})`;
+    },
+    async lastInterestedReplyAt(workspaceId) {
+      const [row] = await sql`
+        select max(received_at) as at from public.replies
+        where workspace_id = ${workspaceId} and interested`;
+      return row.at ?? null;
+    },
+    async ingestEvent(connectionId, payload) {
+      const [row] = await sql`
+        select private.ingest_event(${connectionId}, ${sql.json(payload as never)}) ->> 'outcome'
+          as outcome`;
+      return row.outcome;
+    },
+    async saveStats(workspaceId, day, stats) {
+      await sql`
+        insert into public.bison_daily_stats as s
+          (workspace_id, day, emails_sent, replies, interested, bounces, unsubscribes)
+        values (${workspaceId}, ${day}, ${stats.emails_sent}, ${stats.unique_replies_per_contact},
+                ${stats.interested}, ${stats.bounced}, ${stats.unsubscribed})
+        on conflict (workspace_id, day) do update set
+          emails_sent = excluded.emails_sent, replies = excluded.replies,
+          interested = excluded.interested, bounces = excluded.bounces,
+          unsubscribes = excluded.unsubscribes, fetched_at = now()`;
+    },
+    async requestPoll(workspaceId) {
+      await sql.begin(async (tx) => {
+        await tx`
+          insert into private.workspace_poll_state (workspace_id, next_poll_at)
+          values (${workspaceId}, now())
+          on conflict (workspace_id) do update set next_poll_at = now()`;
+        await tx`select private.invoke_edge_function('poll-sender-emails', '{}'::jsonb, 150000)`;
+      });
+    },
+    async finishCatchup(catchupId, figures) {
+      await sql`
+        update private.workspace_catchups
+        set finished_at = now(), replies_seen = ${figures.repliesSeen},
+            replies_ingested = ${figures.repliesIngested}, error = ${figures.error}
+        where id = ${catchupId}`;
+    },
+  };
+}

@@ -1,0 +1,303 @@
+// check-system-health end to end: checks over the test database, Slack through a local
+// Slack-compatible server, and the emergency catch-up against the Bison simulator.
+import assert from "node:assert/strict";
+import { connect, runBisonCli, startTestGateway, testStack } from "../_support/stack.ts";
+import {
+  generateMailboxes,
+  startBisonSimulator,
+} from "../../../../scripts/simulator/bison-simulator.ts";
+import { bisonEvent } from "../../../../scripts/simulator/bison-events.ts";
+
+const stack = testStack();
+const sql = connect(stack);
+
+/** A local Slack incoming webhook: records what it accepts, fails the first `failures` posts. */
+function startSlack(failures = 0) {
+  const accepted: { text: string; blocks: unknown[] }[] = [];
+  let attempts = 0;
+  const server = Deno.serve(
+    { port: 0, hostname: "127.0.0.1", onListen: () => {} },
+    async (request) => {
+      const body = await request.json();
+      attempts++;
+      if (attempts <= failures) return new Response("internal_error", { status: 500 });
+      accepted.push(body);
+      return new Response("ok");
+    },
+  );
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/services/T000/B000/fake`,
+    accepted,
+    attempts: () => attempts,
+    close: () => server.shutdown(),
+  };
+}
+
+async function withHealth(
+  body: (context: {
+    gatewayUrl: string;
+    slack: ReturnType<typeof startSlack>;
+    runChecks: () => Promise<Record<string, unknown>>;
+    connectionName: string;
+  }) => Promise<void>,
+  slackFailures = 0,
+) {
+  const slack = startSlack(slackFailures);
+  const gateway = await startTestGateway();
+  const connectionName = `health-${crypto.randomUUID()}`;
+  await sql`select vault.create_secret(${slack.url}, 'slack_webhook_url')`;
+  // Alerts of earlier suites must not be delivered to this test's Slack.
+  await sql`update private.health_alerts set sent_at = now() where sent_at is null`;
+  try {
+    const runChecks = async () => {
+      const response = await fetch(`${gateway.url}/functions/v1/check-system-health`, {
+        method: "POST",
+        headers: { "x-cron-secret": stack.cronSecret },
+      });
+      assert.equal(response.status, 200);
+      return await response.json();
+    };
+    await body({ gatewayUrl: gateway.url, slack, runChecks, connectionName });
+  } finally {
+    await sql`delete from vault.secrets where name = 'slack_webhook_url'`;
+    await sql`delete from public.bison_connections where name = ${connectionName}`;
+    await gateway.close();
+    await slack.close();
+  }
+}
+
+async function connectWorkspace(connectionName: string, gatewayUrl: string, baseUrl: string) {
+  const connected = await runBisonCli(
+    ["connect", "--name", connectionName, "--base-url", baseUrl],
+    `${gatewayUrl}/functions/v1`,
+  );
+  assert.equal(connected.code, 0, connected.stderr);
+  const { connection_id, webhook_url } = connected.result as {
+    connection_id: string;
+    webhook_url: string;
+  };
+  const added = await runBisonCli([
+    "add-workspace",
+    "--connection",
+    connectionName,
+    "--workspace-id",
+    "1",
+    "--name",
+    `Client ${connectionName.slice(-6)}`,
+    "--api-key",
+    "sim-key-1-abcdef",
+  ]);
+  assert.equal(added.code, 0, added.stderr);
+  return {
+    connectionId: connection_id,
+    webhookUrl: webhook_url,
+    workspaceId: (added.result as { workspace_id: number }).workspace_id,
+    name: `Client ${connectionName.slice(-6)}`,
+  };
+}
+
+/** Four weeks of webhook traffic around this hour of the week, and nothing recent. */
+async function busyHistory(connectionId: string, workspaceId: number) {
+  await sql`
+    insert into private.webhook_events
+      (connection_id, workspace_id, event_type, idempotency_key, payload, received_at, occurred_at,
+       status)
+    select ${connectionId}, ${workspaceId}, 'email_sent', gen_random_uuid()::text, '{}',
+           now() - make_interval(days => 7 * week) + make_interval(mins => minute),
+           now() - make_interval(days => 7 * week), 'processed'
+    from generate_series(1, 4) week, generate_series(-100, 100, 5) minute`;
+}
+
+const mentions = (messages: { text: string; blocks: unknown[] }[], needle: string) =>
+  messages.filter((message) => JSON.stringify(message.blocks).includes(needle));
+
+Deno.test("a workspace quiet in its busy hour alerts once, reminds after the interval, resolves when events return", async () => {
+  await withHealth(async ({ gatewayUrl, slack, runChecks, connectionName }) => {
+    const workspace = await connectWorkspace(connectionName, gatewayUrl, "http://127.0.0.1:9");
+    await busyHistory(workspace.connectionId, workspace.workspaceId);
+
+    await runChecks();
+    const [status] = await sql`
+      select status, message from public.system_health
+      where check_name = 'webhook_silence' and workspace_id = ${workspace.workspaceId}`;
+    assert.equal(status.status, "down");
+    assert.match(status.message, /no webhook for 00:30:00/);
+    assert.equal(mentions(slack.accepted, workspace.name).length, 1, "one alert");
+    assert.match(slack.accepted.at(-1)!.text, /new problem/);
+
+    await runChecks();
+    assert.equal(mentions(slack.accepted, workspace.name).length, 1, "no repeat within the hour");
+
+    await sql`update private.health_state set value = value - interval '61 minutes'
+              where key = 'last_alert_at'`;
+    await runChecks();
+    const afterReminder = mentions(slack.accepted, workspace.name);
+    assert.equal(afterReminder.length, 2);
+    assert.match(slack.accepted.at(-1)!.text, /still unhealthy/);
+
+    const delivered = await fetch(workspace.webhookUrl, {
+      method: "POST",
+      body: JSON.stringify(
+        bisonEvent("EMAIL_SENT", { id: Date.now(), workspaceId: 1, workspaceName: workspace.name }),
+      ),
+    });
+    await delivered.body?.cancel();
+    await runChecks();
+    assert.match(slack.accepted.at(-1)!.text, /resolved/);
+    assert.equal(mentions([slack.accepted.at(-1)!], workspace.name).length, 1);
+  });
+});
+
+Deno.test("a workspace quiet at its usual quiet hour does not alert", async () => {
+  await withHealth(async ({ gatewayUrl, slack, runChecks, connectionName }) => {
+    const workspace = await connectWorkspace(connectionName, gatewayUrl, "http://127.0.0.1:9");
+    await runChecks();
+    const [status] = await sql`
+      select status, message from public.system_health
+      where check_name = 'webhook_silence' and workspace_id = ${workspace.workspaceId}`;
+    assert.equal(status.status, "healthy");
+    assert.match(status.message, /quiet hour/);
+    assert.equal(mentions(slack.accepted, `webhook_silence* ${workspace.name}`).length, 0);
+  });
+});
+
+Deno.test("a burst of disconnects produces one grouped message", async () => {
+  await withHealth(async ({ gatewayUrl, slack, runChecks, connectionName }) => {
+    const workspace = await connectWorkspace(connectionName, gatewayUrl, "http://127.0.0.1:9");
+    await runChecks();
+    for (let mailbox = 1; mailbox <= 6; mailbox++) {
+      const response = await fetch(workspace.webhookUrl, {
+        method: "POST",
+        body: JSON.stringify(
+          bisonEvent("EMAIL_ACCOUNT_DISCONNECTED", {
+            id: mailbox,
+            workspaceId: 1,
+            workspaceName: workspace.name,
+            senderEmailId: 7000 + mailbox,
+            at: new Date().toISOString(),
+          }),
+        ),
+      });
+      await response.body?.cancel();
+    }
+    await runChecks();
+    const grouped = slack.accepted.filter((message) => /disconnected/.test(message.text));
+    const ours = mentions(grouped, workspace.name);
+    assert.equal(ours.length, 1, "one message for the burst");
+    assert.match(JSON.stringify(ours[0].blocks), /6 mailbox\(es\) disconnected/);
+  });
+});
+
+Deno.test("Slack failing then recovering delivers the alert exactly once", async () => {
+  await withHealth(async ({ gatewayUrl, slack, runChecks, connectionName }) => {
+    const workspace = await connectWorkspace(connectionName, gatewayUrl, "http://127.0.0.1:9");
+    await busyHistory(workspace.connectionId, workspace.workspaceId);
+    const first = await runChecks();
+    assert.equal(first.alerts_sent, 0, "Slack answered 500: nothing counted as sent");
+    const [pending] = await sql`
+      select count(*)::int as n from private.health_alerts where sent_at is null`;
+    assert.ok(pending.n >= 1, "the alert waits for the next run");
+    await runChecks();
+    assert.equal(mentions(slack.accepted, workspace.name).length, 1);
+    await runChecks();
+    assert.equal(mentions(slack.accepted, workspace.name).length, 1, "and never again");
+  }, 1);
+});
+
+Deno.test("an emergency catch-up of interested replies, then the late webhooks, counts each reply once", async () => {
+  const simulator = startBisonSimulator({
+    workspaces: [{
+      id: 1,
+      name: "Client",
+      apiKey: "sim-key-1-abcdef",
+      mailboxes: generateMailboxes(3),
+      interestedReplies: [501, 502, 503].map((id) => ({
+        id,
+        uuid: `uuid-${id}`,
+        subject: "Re: hello",
+        text_body: "yes please",
+        date_received: new Date().toISOString(),
+        from_email_address: `lead${id}@example.test`,
+        interested: true,
+        lead_id: id + 1000,
+        campaign_id: 2,
+      })),
+      stats: {
+        emails_sent: "10",
+        total_leads_contacted: "10",
+        opened: "0",
+        unique_replies_per_contact: "3",
+        bounced: "0",
+        unsubscribed: "0",
+        interested: "3",
+      },
+    }],
+  });
+  try {
+    await withHealth(async ({ gatewayUrl, connectionName }) => {
+      const workspace = await connectWorkspace(connectionName, gatewayUrl, simulator.url);
+      const response = await fetch(`${gatewayUrl}/functions/v1/check-system-health/catch-up`, {
+        method: "POST",
+        headers: { "x-cron-secret": stack.cronSecret },
+        body: JSON.stringify({ workspace_id: workspace.workspaceId }),
+      });
+      const result = await response.json();
+      assert.equal(response.status, 200, JSON.stringify(result));
+      assert.equal(result.replies_ingested, 3);
+      const interested = async () => {
+        const [row] = await sql`
+          select coalesce(sum(interested), 0)::int as n from public.workspace_daily_metrics
+          where workspace_id = ${workspace.workspaceId}`;
+        return row.n;
+      };
+      assert.equal(await interested(), 3);
+      for (const id of [501, 502, 503]) {
+        const late = await fetch(workspace.webhookUrl, {
+          method: "POST",
+          body: JSON.stringify(
+            bisonEvent("LEAD_INTERESTED", { id, workspaceId: 1, leadId: id + 1000 }),
+          ),
+        });
+        assert.equal((await late.json()).status, "duplicate");
+      }
+      assert.equal(await interested(), 3, "each reply once");
+      const [stats] = await sql`
+        select interested, replies from public.bison_daily_stats
+        where workspace_id = ${workspace.workspaceId}`;
+      assert.deepEqual({ ...stats }, { interested: 3, replies: 3 });
+      const [poll] = await sql`
+        select count(*)::int as n from private.edge_function_calls
+        where function_path = 'poll-sender-emails' and called_at > now() - interval '1 minute'`;
+      assert.ok(poll.n >= 1, "a mailbox poll was requested");
+    });
+  } finally {
+    await simulator.close();
+  }
+});
+
+Deno.test("only the cron secret may run checks; bad bodies are refused clearly", async () => {
+  const gateway = await startTestGateway();
+  try {
+    const base = `${gateway.url}/functions/v1/check-system-health`;
+    const anonymous = await fetch(base, { method: "POST" });
+    await anonymous.body?.cancel();
+    assert.equal(anonymous.status, 401);
+    const headers = { "x-cron-secret": stack.cronSecret };
+    const bad = await fetch(`${base}/catch-up`, {
+      method: "POST",
+      headers,
+      body: '{"workspace_id":"x"}',
+    });
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error, /workspace_id/);
+    const unknown = await fetch(`${base}/nope`, { method: "POST", headers });
+    await unknown.body?.cancel();
+    assert.equal(unknown.status, 404);
+  } finally {
+    await gateway.close();
+  }
+});
+
+globalThis.addEventListener("unload", () => {
+  sql.end();
+});
