@@ -67,11 +67,17 @@ alter table public.workspace_members enable row level security;
 
 create policy "members read their workspaces" on public.workspaces
   for select to authenticated using ((select private.is_workspace_member(id)));
+create policy "members read the connections of their workspaces" on public.bison_connections
+  for select to authenticated
+  using (exists (select 1 from public.workspaces w
+                 where w.connection_id = bison_connections.id
+                   and (select private.is_workspace_member(w.id))));
 create policy "members read their own memberships" on public.workspace_members
   for select to authenticated using (user_id = (select auth.uid()));
 
 revoke all on public.workspaces, public.workspace_members from anon, authenticated;
-grant select on public.workspaces, public.workspace_members to authenticated;
+grant select on public.bison_connections, public.workspaces, public.workspace_members
+  to authenticated;
 grant select, insert, update, delete on public.workspaces, public.workspace_members to service_role;
 
 -- Policies run as the caller, so the caller needs the predicate (and nothing else in private).

@@ -30,6 +30,7 @@ create table private.webhook_events (
 create index webhook_events_workspace_id_received_at_idx
   on private.webhook_events (workspace_id, received_at);
 create index webhook_events_received_at_idx on private.webhook_events (received_at);
+create index webhook_events_connection_id_idx on private.webhook_events (connection_id);
 create index webhook_events_unfinished_idx on private.webhook_events (id)
   where status in ('received', 'failed');
 comment on table private.webhook_events is
@@ -38,6 +39,7 @@ comment on table private.webhook_events is
   '(kept and reported, nothing derived).';
 
 create table private.webhook_rejections (
+  id bigint generated always as identity primary key,
   connection_id uuid references public.bison_connections (id) on delete cascade,
   hour timestamptz not null,
   reason text not null check (reason in

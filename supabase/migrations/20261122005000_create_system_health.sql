@@ -35,6 +35,7 @@ create table public.system_health (
   primary key (check_name, scope)
 );
 create index system_health_workspace_id_idx on public.system_health (workspace_id);
+create index system_health_connection_id_idx on public.system_health (connection_id);
 comment on table public.system_health is
   'Current result of every health check. scope is workspace:<id>, connection:<id>, job:<name> or '
   'global; value is the measured number the message explains.';

@@ -86,8 +86,8 @@ select throws_ok(
 select tests.clear_authentication();
 select tests.authenticate_as(tests.user_id('member@example.test'));
 
-select throws_ok('select * from public.bison_connections', '42501', null,
-  'authenticated cannot select public.bison_connections');
+select results_eq('select name from public.bison_connections',
+  array['Privileges agency'], 'a member sees only the connection of their workspaces');
 select results_eq('select bison_workspace_id from public.workspaces',
   array[1::bigint], 'a member sees only their workspace');
 select results_eq('select user_id from public.workspace_members',
