@@ -12,7 +12,14 @@ export const localJwtSecret = "super-secret-jwt-token-with-at-least-32-character
 /** Local stand-in for the cron secret; the seed stores the same value in the local Vault. */
 export const localCronSecret = "local-cron-secret-not-for-production";
 
-export type StackName = "dev" | "test";
+/** dev: `npm start`; test: `npm test` (no fsync); bench: benchmarks, durable like hosted. */
+export type StackName = "dev" | "test" | "bench";
+
+const basePorts: Record<StackName, { db: number; api: number }> = {
+  dev: { db: 54322, api: 54321 },
+  test: { db: 54332, api: 54331 },
+  bench: { db: 54342, api: 54341 },
+};
 
 export interface StackConfig {
   name: StackName;
@@ -36,8 +43,8 @@ export function stackConfig(name: StackName): StackConfig {
   const dir = join(repoRoot, ".local", offset ? `${name}-${offset}` : name);
   return {
     name,
-    dbPort: (name === "dev" ? 54322 : 54332) + offset,
-    apiPort: (name === "dev" ? 54321 : 54331) + offset,
+    dbPort: basePorts[name].db + offset,
+    apiPort: basePorts[name].api + offset,
     dir,
     pgData: join(dir, "postgres", "data"),
     pgSocketDir: join(dir, "postgres", "run"),

@@ -43,45 +43,61 @@ alter table public.sender_emails
 comment on column public.sender_emails.classification_problem is
   'Why provider or reseller was left empty: the mailbox''s type and tags contradict each other.';
 
--- Set-based: classifies many mailboxes in one statement (the poller passes a whole workspace).
+-- The decision itself, pure, so that the poller can look tags up for a whole workspace in one join
+-- and then decide per mailbox cheaply.
+create or replace function private.classify_mailbox(
+  connection_type text,
+  tag_providers text[],
+  tag_resellers text[]
+)
+returns table (provider text, reseller text, problem text)
+language sql
+immutable
+set search_path = ''
+as $$
+  with signals as (
+    select
+      case
+        when connection_type ilike 'google%' then 'Google'
+        when connection_type ilike 'microsoft%' or connection_type ilike 'outlook%' then 'Microsoft'
+      end as typed,
+      array(select distinct p from unnest(tag_providers) p where p is not null order by 1) as providers,
+      array(select distinct r from unnest(tag_resellers) r where r is not null order by 1) as resellers
+  )
+  select
+    coalesce(typed, case when cardinality(providers) = 1 then providers[1] end),
+    case when cardinality(resellers) = 1 then resellers[1] end,
+    nullif(concat_ws('; ',
+      case when typed is null and cardinality(providers) > 1
+        then 'tags name several providers: ' || array_to_string(providers, ', ') end,
+      case when typed is not null and cardinality(providers) >= 1 and not (typed = any (providers))
+        then 'tags say ' || array_to_string(providers, ', ') || ' but the connection type is '
+             || connection_type end,
+      case when cardinality(resellers) > 1
+        then 'tags name several resellers: ' || array_to_string(resellers, ', ') end
+    ), '')
+  from signals;
+$$;
+comment on function private.classify_mailbox(text, text[], text[]) is
+  'Provider (from the connection type, else from the providers its mapped tags name) and '
+  'reseller (from its mapped tags) of a mailbox, and a problem text when the signals contradict; '
+  'contradicted values stay null unless the connection type settles the provider.';
+
 create or replace function private.classify_mailbox(connection_type text, tags jsonb)
 returns table (provider text, reseller text, problem text)
 language sql
 stable
 set search_path = ''
 as $$
-  with tag_matches as (
-    select m.provider, m.reseller
+  select c.provider, c.reseller, c.problem
+  from (
+    select array_agg(m.provider) as providers, array_agg(m.reseller) as resellers
     from jsonb_array_elements(coalesce(tags, '[]'::jsonb)) t
     join public.mailbox_tag_mappings m
       on lower(m.tag_name) = lower(btrim(coalesce(t ->> 'name', t #>> '{}')))
-  ),
-  type_provider as (
-    select case
-      when connection_type ilike 'google%' then 'Google'
-      when connection_type ilike 'microsoft%' or connection_type ilike 'outlook%' then 'Microsoft'
-    end as provider
-  ),
-  tag_providers as (select array_agg(distinct provider) filter (where provider is not null) p
-                    from tag_matches),
-  tag_resellers as (select array_agg(distinct reseller) filter (where reseller is not null) r
-                    from tag_matches)
-  select
-    coalesce(tp.provider, case when cardinality(p.p) = 1 then p.p[1] end),
-    case when cardinality(r.r) = 1 then r.r[1] end,
-    nullif(concat_ws('; ',
-      case when tp.provider is null and cardinality(p.p) > 1
-        then 'tags name several providers: ' || array_to_string(p.p, ', ') end,
-      case when tp.provider is not null and cardinality(p.p) >= 1
-             and not (tp.provider = any (p.p))
-        then 'tags say ' || array_to_string(p.p, ', ') || ' but the connection type is '
-             || connection_type end,
-      case when cardinality(r.r) > 1
-        then 'tags name several resellers: ' || array_to_string(r.r, ', ') end
-    ), '')
-  from type_provider tp, tag_providers p, tag_resellers r;
+  ) mapped
+  cross join lateral private.classify_mailbox(connection_type, mapped.providers, mapped.resellers) c;
 $$;
 comment on function private.classify_mailbox(text, jsonb) is
-  'Provider (from the connection type, else from mapped tags) and reseller (from mapped tags) of '
-  'a mailbox, and a problem text when its signals contradict; contradicted values stay null '
-  'unless the connection type settles the provider.';
+  'Classifies one mailbox from its connection type and Bison tags ([{id, name}]) through '
+  'public.mailbox_tag_mappings (exact, case-insensitive names).';

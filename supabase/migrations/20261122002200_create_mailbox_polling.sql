@@ -119,6 +119,9 @@ declare
   connection uuid;
   upserted_count integer;
   removed_count integer := 0;
+  seen_ids bigint[] := array(
+    select (m ->> 'id')::bigint from jsonb_array_elements(coalesce(mailboxes, '[]'::jsonb)) m
+    where m ->> 'id' is not null);
 begin
   select * into run from public.sender_email_sync_runs r where r.id = sync_run_id;
   if not found then
@@ -126,32 +129,62 @@ begin
   end if;
   select w.connection_id into connection from public.workspaces w where w.id = run.workspace_id;
 
+  -- One typed parse of the whole batch (the poller has validated it): per-row helper calls would
+  -- cost more than the writes.
   with incoming as (
     select
-      private.jsonb_bigint(m -> 'id') as bison_id,
-      lower(nullif(btrim(m ->> 'email'), '')) as email,
-      m ->> 'name' as name,
-      lower(nullif(btrim(m ->> 'status'), '')) as status,
-      nullif(btrim(m ->> 'type'), '') as connection_type,
-      private.jsonb_integer(m -> 'daily_limit') as daily_limit,
-      private.jsonb_boolean(m -> 'warmup_enabled') as warmup_enabled,
-      private.jsonb_bigint(m -> 'emails_sent_count') as emails_sent,
-      private.jsonb_bigint(m -> 'total_replied_count') as replied,
-      private.jsonb_bigint(m -> 'total_opened_count') as opened,
-      private.jsonb_bigint(m -> 'unsubscribed_count') as unsubscribed,
-      private.jsonb_bigint(m -> 'bounced_count') as bounced,
-      private.jsonb_bigint(m -> 'unique_replied_count') as unique_replies,
-      private.jsonb_bigint(m -> 'unique_opened_count') as unique_opens,
-      private.jsonb_bigint(m -> 'total_leads_contacted_count') as total_leads_contacted,
-      private.jsonb_bigint(m -> 'interested_leads_count') as interested,
-      coalesce(private.jsonb_timestamptz(m -> 'updated_at'), now()) as bison_updated_at,
-      case when jsonb_typeof(m -> 'tags') = 'array' then m -> 'tags' else '[]'::jsonb end as tags
-    from jsonb_array_elements(coalesce(mailboxes, '[]'::jsonb)) m
-    where private.jsonb_bigint(m -> 'id') is not null
+      r.id as bison_id,
+      lower(nullif(btrim(r.email), '')) as email,
+      r.name,
+      lower(nullif(btrim(r.status), '')) as status,
+      nullif(btrim(r.type), '') as connection_type,
+      case when r.daily_limit between 0 and 2147483647 then r.daily_limit::integer end
+        as daily_limit,
+      r.warmup_enabled,
+      r.emails_sent_count::bigint as emails_sent,
+      r.total_replied_count::bigint as replied,
+      r.total_opened_count::bigint as opened,
+      r.unsubscribed_count::bigint as unsubscribed,
+      r.bounced_count::bigint as bounced,
+      r.unique_replied_count::bigint as unique_replies,
+      r.unique_opened_count::bigint as unique_opens,
+      r.total_leads_contacted_count::bigint as total_leads_contacted,
+      r.interested_leads_count::bigint as interested,
+      coalesce(r.updated_at, now()) as bison_updated_at,
+      case when jsonb_typeof(r.tags) = 'array' then r.tags else '[]'::jsonb end as tags
+    from jsonb_to_recordset(coalesce(mailboxes, '[]'::jsonb)) as r(
+      id bigint, email text, name text, status text, type text, daily_limit numeric,
+      warmup_enabled boolean, emails_sent_count numeric, total_replied_count numeric,
+      total_opened_count numeric, unsubscribed_count numeric, bounced_count numeric,
+      unique_replied_count numeric, unique_opened_count numeric,
+      total_leads_contacted_count numeric, interested_leads_count numeric, tags jsonb,
+      updated_at timestamptz)
+    where r.id is not null
+  ),
+  mapped_tags as (
+    select i.bison_id, array_agg(m.provider) as providers, array_agg(m.reseller) as resellers
+    from incoming i
+    cross join jsonb_array_elements(i.tags) t
+    join public.mailbox_tag_mappings m
+      on lower(m.tag_name) = lower(btrim(coalesce(t ->> 'name', t #>> '{}')))
+    group by i.bison_id
+  ),
+  signals as (
+    select i.*, t.providers, t.resellers from incoming i left join mapped_tags t using (bison_id)
+  ),
+  -- A workspace has a handful of distinct (type, tags) combinations: decide each once.
+  decisions as (
+    select d.connection_type, d.providers, d.resellers, c.provider, c.reseller, c.problem
+    from (select distinct connection_type, providers, resellers from signals) d
+    cross join lateral private.classify_mailbox(d.connection_type, d.providers, d.resellers) c
   ),
   classified as (
-    select i.*, c.provider, c.reseller, c.problem
-    from incoming i cross join lateral private.classify_mailbox(i.connection_type, i.tags) c
+    select s.*, d.provider, d.reseller, d.problem
+    from signals s
+    join decisions d
+      on d.connection_type is not distinct from s.connection_type
+     and d.providers is not distinct from s.providers
+     and d.resellers is not distinct from s.resellers
   ),
   written as (
     insert into public.sender_emails as s (
@@ -213,17 +246,15 @@ begin
     set status = 'removed', removed_at = now(), updated_at = now()
     where s.workspace_id = run.workspace_id
       and s.status is distinct from 'removed'
-      and not exists (
-        select 1 from jsonb_array_elements(coalesce(mailboxes, '[]'::jsonb)) m
-        where private.jsonb_bigint(m -> 'id') = s.bison_sender_email_id
-      );
+      and s.bison_sender_email_id <> all (seen_ids);
   get diagnostics removed_count = row_count;
 
   return query select upserted_count, removed_count;
 end;
 $$;
 comment on function private.apply_sender_email_snapshot(bigint, jsonb) is
-  'Writes a workspace''s complete mailbox inventory (REST field names; every page fetched and '
+  'Writes a workspace''s complete mailbox inventory (REST field names, as validated by the '
+  'poller: a value of the wrong type raises and changes nothing; every page fetched and '
   'the count matching meta.total) in one set-based upsert with provider/reseller '
   'classification, counters applied when not older than what is stored, and marks the '
   'workspace''s mailboxes missing from it removed. Never call it with a partial fetch.';

@@ -11,9 +11,30 @@ export function databasePollStore(sql: Sql): PollStore {
       return row ?? null;
     },
     async applySnapshot(syncRunId, mailboxes) {
+      // Only the fields the database keeps: Bison's objects carry much more.
+      const kept = mailboxes.map((m) => ({
+        id: m.id,
+        email: m.email,
+        name: m.name,
+        status: m.status,
+        type: m.type,
+        daily_limit: m.daily_limit,
+        warmup_enabled: m.warmup_enabled,
+        emails_sent_count: m.emails_sent_count,
+        total_replied_count: m.total_replied_count,
+        total_opened_count: m.total_opened_count,
+        unsubscribed_count: m.unsubscribed_count,
+        bounced_count: m.bounced_count,
+        unique_replied_count: m.unique_replied_count,
+        unique_opened_count: m.unique_opened_count,
+        total_leads_contacted_count: m.total_leads_contacted_count,
+        interested_leads_count: m.interested_leads_count,
+        tags: (m.tags ?? []).map((tag) => ({ id: tag.id, name: tag.name })),
+        updated_at: m.updated_at,
+      }));
       const [row] = await sql`
         select upserted, removed
-        from private.apply_sender_email_snapshot(${syncRunId}, ${sql.json(mailboxes as never)})`;
+        from private.apply_sender_email_snapshot(${syncRunId}, ${sql.json(kept as never)})`;
       return { upserted: row.upserted, removed: row.removed };
     },
     async finish(syncRunId, figures) {

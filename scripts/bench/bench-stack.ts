@@ -1,0 +1,53 @@
+// The benchmarks' own stack (.local/bench, database 54342, functions 54341): built from nothing
+// like `npm test`'s, but durable like a hosted database (fsync on), and never dev or test data.
+import {
+  apiUrl,
+  dbUrl,
+  functionsUrl,
+  localCronSecret,
+  localJwtSecret,
+  roleKey,
+  stackConfig,
+} from "../local/config.ts";
+import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
+import { startGateway } from "../local/gateway.ts";
+import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
+
+export async function startBenchStack(functionEnv: Record<string, string> = {}) {
+  const stack = stackConfig("bench");
+  console.error("bench: building a fresh database (.local/bench)...");
+  await removeCluster(stack);
+  await ensureCluster(stack);
+  await startPostgres(stack);
+  await applyPlatform(dbUrl(stack));
+  await applyMigrations(dbUrl(stack));
+  await applySeed(dbUrl(stack));
+  const gateway = await startGateway({
+    port: stack.apiPort,
+    jwtSecret: localJwtSecret,
+    env: {
+      SUPABASE_URL: apiUrl(stack),
+      SUPABASE_DB_URL: dbUrl(stack),
+      SUPABASE_ANON_KEY: await roleKey("anon"),
+      SUPABASE_SERVICE_ROLE_KEY: await roleKey("service_role"),
+      CRON_SECRET: localCronSecret,
+      ...functionEnv,
+    },
+    log: () => {},
+  });
+  return {
+    stack,
+    databaseUrl: dbUrl(stack),
+    functionsUrl: functionsUrl(stack),
+    cronSecret: localCronSecret,
+    async close() {
+      await gateway.close();
+      await stopPostgres(stack);
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
