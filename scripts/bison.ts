@@ -13,6 +13,7 @@ const usage = `usage:
   bison rotate-token --connection <id or name>
   bison list
   bison add-workspace --connection <id or name> --workspace-id <n> --api-key <key> [--name <name>]
+                      [--super-admin]   (the key is a super-admin key, switched before each poll)
   bison discover --connection <id or name> --api-key <super-admin key>
   bison poll [--budget-ms <ms>]
   bison reprocess [--event-id <id>]...
@@ -157,6 +158,7 @@ async function addWorkspace(sql: postgres.Sql, args: string[]) {
       "workspace-id": { type: "string" },
       "api-key": { type: "string" },
       name: { type: "string" },
+      "super-admin": { type: "boolean", default: false },
     },
   });
   const connection = await findConnection(sql, values.connection);
@@ -172,7 +174,8 @@ async function addWorkspace(sql: postgres.Sql, args: string[]) {
         set name = coalesce(excluded.name, public.workspaces.name), needs_review = false,
             updated_at = now()
       returning id::int, bison_workspace_id::int, name`;
-    await tx`select private.set_workspace_api_key(${row.id}, ${values["api-key"]!})`;
+    await tx`select private.set_workspace_api_key(${row.id}, ${values["api-key"]!},
+               ${values["super-admin"] ? "super_admin" : "workspace"})`;
     return row;
   });
   console.error(

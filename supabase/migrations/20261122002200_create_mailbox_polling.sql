@@ -56,6 +56,7 @@ returns table (
   connection_id uuid,
   base_url text,
   api_key text,
+  key_kind text,
   sync_run_id bigint
 )
 language plpgsql
@@ -92,7 +93,7 @@ begin
     values (claimed, claim_workspace_for_polling.poll_run_id)
     returning id
   )
-  select w.id, w.bison_workspace_id, w.connection_id, c.base_url, s.decrypted_secret,
+  select w.id, w.bison_workspace_id, w.connection_id, c.base_url, s.decrypted_secret, k.key_kind,
          (select id from run)
   from public.workspaces w
   join public.bison_connections c on c.id = w.connection_id

@@ -7,6 +7,7 @@ import {
   BisonCredentialError,
   type PageProgress,
   type SenderEmail,
+  withWorkspaceSwitched,
 } from "../_shared/bison-client.ts";
 
 export interface ClaimedWorkspace {
@@ -14,6 +15,7 @@ export interface ClaimedWorkspace {
   bison_workspace_id: number;
   base_url: string;
   api_key: string;
+  key_kind: "workspace" | "super_admin";
   sync_run_id: number;
 }
 
@@ -33,6 +35,11 @@ export interface PollStore {
     mailboxes: SenderEmail[],
   ): Promise<{ upserted: number; removed: number }>;
   finish(syncRunId: number, figures: SyncFigures): Promise<void>;
+  /**
+   * Runs work while holding a lock on this API key shared by every run (a super-admin key's
+   * current workspace is global state on Bison's side).
+   */
+  withKeyLock<T>(apiKey: string, work: () => Promise<T>): Promise<T>;
   /** Private Realtime broadcast on workspace:<id>:sync; must never throw. */
   broadcast(workspaceId: number, event: string, payload: Record<string, unknown>): Promise<void>;
 }
@@ -94,15 +101,23 @@ export async function pollDueWorkspaces(options: PollOptions): Promise<PollSumma
     });
     try {
       const client = options.clientFor(claimed.base_url, claimed.api_key);
-      const { items, pages } = await client.listSenderEmails(async (progress: PageProgress) => {
-        figures.pages = progress.page;
-        figures.mailboxesSeen = progress.fetched;
-        await options.store.broadcast(claimed.workspace_id, "sync_progress", {
-          sync_run_id: claimed.sync_run_id,
-          done: progress.fetched,
-          total: progress.total,
+      const fetchAll = () =>
+        client.listSenderEmails(async (progress: PageProgress) => {
+          figures.pages = progress.page;
+          figures.mailboxesSeen = progress.fetched;
+          await options.store.broadcast(claimed.workspace_id, "sync_progress", {
+            sync_run_id: claimed.sync_run_id,
+            done: progress.fetched,
+            total: progress.total,
+          });
         });
-      });
+      const { items, pages } = claimed.key_kind === "super_admin"
+        ? await options.store.withKeyLock(
+          claimed.api_key,
+          () =>
+            withWorkspaceSwitched(client, claimed.api_key, claimed.bison_workspace_id, fetchAll),
+        )
+        : await fetchAll();
       figures.pages = pages;
       figures.mailboxesSeen = items.length;
       Object.assign(

@@ -1,12 +1,14 @@
 // The poll store backed by the SQL functions of migration create_mailbox_polling.
 import type { Sql } from "../_shared/database.ts";
+import { sha256Hex } from "../_shared/http.ts";
 import type { ClaimedWorkspace, PollStore } from "./poller.ts";
 
 export function databasePollStore(sql: Sql): PollStore {
   return {
     async claim(pollRunId, leaseSeconds) {
       const [row] = await sql<ClaimedWorkspace[]>`
-        select workspace_id::int, bison_workspace_id::int, base_url, api_key, sync_run_id::int
+        select workspace_id::int, bison_workspace_id::int, base_url, api_key, key_kind,
+               sync_run_id::int
         from private.claim_workspace_for_polling(${pollRunId}, ${leaseSeconds})`;
       return row ?? null;
     },
@@ -42,6 +44,22 @@ export function databasePollStore(sql: Sql): PollStore {
         select private.finish_workspace_poll(${syncRunId}, ${figures.pages},
           ${figures.mailboxesSeen}, ${figures.upserted}, ${figures.removed}, ${figures.complete},
           ${figures.error})`;
+    },
+    async withKeyLock(apiKey, work) {
+      // A session-level advisory lock on a dedicated connection, so overlapping runs (other
+      // processes) take turns too; the key itself is only hashed.
+      const lockKey = await sha256Hex(apiKey);
+      const reserved = await sql.reserve();
+      try {
+        await reserved`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`;
+        try {
+          return await work();
+        } finally {
+          await reserved`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+        }
+      } finally {
+        reserved.release();
+      }
     },
     async broadcast(workspaceId, event, payload) {
       // realtime.send swallows its own failures; a dashboard's progress bar is never worth

@@ -298,6 +298,71 @@ Deno.test("the pg_cron job polls through pg_net, the dispatcher and the gateway"
   });
 });
 
+Deno.test("workspaces polled with one super-admin key each get their own mailboxes", async () => {
+  const simulator = startBisonSimulator({
+    superAdminKey: "super-admin-key-0001",
+    pageLatencyMs: 25,
+    workspaces: [21, 22, 23].map((id) => ({
+      id,
+      name: `Client ${id}`,
+      apiKey: `unused-${id}-abcdef`,
+      mailboxes: generateMailboxes(20 + id, id * 10_000),
+    })),
+  });
+  const gateway = await startTestGateway();
+  const name = `super-${crypto.randomUUID()}`;
+  try {
+    const functionsUrl = `${gateway.url}/functions/v1`;
+    const connected = await runBisonCli(
+      ["connect", "--name", name, "--base-url", simulator.url],
+      functionsUrl,
+    );
+    assert.equal(connected.code, 0, connected.stderr);
+    // discover records every workspace the super-admin key can see.
+    const discovered = await runBisonCli([
+      "discover",
+      "--connection",
+      name,
+      "--api-key",
+      "super-admin-key-0001",
+    ]);
+    assert.equal(discovered.code, 0, discovered.stderr);
+    const recorded = discovered.result as { id: number; bison_workspace_id: number }[];
+    assert.deepEqual(recorded.map((w) => w.bison_workspace_id), [21, 22, 23]);
+    for (const workspace of recorded) {
+      const added = await runBisonCli([
+        "add-workspace",
+        "--connection",
+        name,
+        "--workspace-id",
+        String(workspace.bison_workspace_id),
+        "--api-key",
+        "super-admin-key-0001",
+        "--super-admin",
+      ]);
+      assert.equal(added.code, 0, added.stderr);
+    }
+    // `bison poll` runs it through the function and prints the summary.
+    const polled = await runBisonCli(["poll"], functionsUrl);
+    assert.equal(polled.code, 0, polled.stderr);
+    assert.deepEqual((polled.result as { failed: unknown[] }).failed, []);
+    for (const workspace of recorded) {
+      const [row] = await sql`
+        select count(*)::int as n, min(bison_sender_email_id)::int as first
+        from public.sender_emails where workspace_id = ${workspace.id}`;
+      assert.deepEqual(
+        { ...row },
+        { n: 20 + workspace.bison_workspace_id, first: workspace.bison_workspace_id * 10_000 },
+        `workspace ${workspace.bison_workspace_id} got its own mailboxes`,
+      );
+    }
+  } finally {
+    await sql`delete from public.bison_connections where name = ${name}`;
+    await gateway.close();
+    await simulator.close();
+  }
+});
+
 globalThis.addEventListener("unload", () => {
   sql.end();
 });
