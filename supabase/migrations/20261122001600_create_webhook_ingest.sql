@@ -33,19 +33,23 @@ comment on function private.jsonb_integer(jsonb) is
 
 create or replace function private.jsonb_timestamptz(value jsonb)
 returns timestamptz
-language plpgsql
+language sql
 stable
 set search_path = ''
 as $$
-begin
-  if jsonb_typeof(value) <> 'string'
-     or (value #>> '{}') !~ '^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}' then
-    return null;
-  end if;
-  return (value #>> '{}')::timestamptz;
-exception when others then
-  return null;
-end;
+  -- Validated field by field (day within its month included) instead of trying the cast in an
+  -- exception block: that would open a subtransaction for every timestamp of every event.
+  select case
+    when parts is not null
+      and parts[3]::int <= extract(day from (make_date(parts[1]::int, parts[2]::int, 1)
+                                             + interval '1 month - 1 day'))
+    then (value #>> '{}')::timestamptz
+  end
+  from (
+    select case when jsonb_typeof(value) = 'string' then regexp_match(value #>> '{}',
+      '^((?:19|20|21)\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d'
+      '(?::[0-5]\d(?:\.\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?)?$') end as parts
+  ) parsed;
 $$;
 comment on function private.jsonb_timestamptz(jsonb) is
   'An ISO-8601 JSON string as timestamptz; null for anything else (never raises). Stable: a '
@@ -273,6 +277,7 @@ declare
     private.jsonb_timestamptz(data #> '{reply,date_received}'), event.occurred_at);
   v_mailbox_id bigint;
   v_campaign_id bigint;
+  v_campaign_name text;
   v_lead_id bigint;
   v_bison_campaign_id bigint := private.jsonb_bigint(data #> '{campaign,id}');
   v_bison_lead_id bigint := private.jsonb_bigint(data #> '{lead,id}');
@@ -295,14 +300,21 @@ begin
     v_mailbox_id := private.upsert_sender_email_from_webhook(event, data -> 'sender_email');
   end if;
 
+  -- Campaign rows are shared by every event of a campaign: only written when new or renamed.
   if v_bison_campaign_id is not null then
-    insert into public.campaigns as c (workspace_id, bison_campaign_id, name)
-    values (event.workspace_id, v_bison_campaign_id, nullif(btrim(data #>> '{campaign,name}'), ''))
-    on conflict (workspace_id, bison_campaign_id) do update
-      set name = coalesce(excluded.name, c.name),
-          updated_at = case when excluded.name is distinct from c.name then now()
-                            else c.updated_at end
-    returning id into v_campaign_id;
+    select c.id, c.name into v_campaign_id, v_campaign_name from public.campaigns c
+    where c.workspace_id = event.workspace_id and c.bison_campaign_id = v_bison_campaign_id;
+    if v_campaign_id is null then
+      insert into public.campaigns as c (workspace_id, bison_campaign_id, name)
+      values (event.workspace_id, v_bison_campaign_id,
+              nullif(btrim(data #>> '{campaign,name}'), ''))
+      on conflict (workspace_id, bison_campaign_id) do update set name = coalesce(excluded.name, c.name)
+      returning id into v_campaign_id;
+    elsif nullif(btrim(data #>> '{campaign,name}'), '') is distinct from v_campaign_name
+          and nullif(btrim(data #>> '{campaign,name}'), '') is not null then
+      update public.campaigns set name = btrim(data #>> '{campaign,name}'), updated_at = now()
+      where id = v_campaign_id;
+    end if;
   end if;
 
   if v_bison_lead_id is not null and event.event_type not in ('tag_attached', 'tag_removed') then
@@ -477,6 +489,11 @@ declare
   v_workspace_name text := nullif(btrim(payload #>> '{event,workspace_name}'), '');
   v_workspace_id bigint;
   v_stored_name text;
+  v_key text;
+  v_occurred_at timestamptz;
+  v_event private.webhook_events;
+  v_outcome text;
+  v_failure text;
   v_event_id bigint;
 begin
   if jsonb_typeof(payload) <> 'object' or coalesce(v_event_type, '') = '' then
@@ -505,26 +522,50 @@ begin
     end if;
   end if;
 
+  v_key := private.webhook_idempotency_key(v_connection_id, v_bison_workspace_id, v_event_type,
+                                           payload -> 'data');
+  v_occurred_at := coalesce(private.webhook_event_time(v_event_type, payload -> 'data'), now());
+
+  -- The common path writes the event once, already processed: the insert and everything derived
+  -- from it share a subtransaction. If deriving fails, that subtransaction is undone and the raw
+  -- event is stored on its own, marked failed, so it is never lost.
+  begin
+    insert into private.webhook_events as e (
+      connection_id, workspace_id, event_type, idempotency_key, payload, occurred_at, status,
+      attempts, processed_at
+    ) values (
+      v_connection_id, v_workspace_id, v_event_type, v_key, payload, v_occurred_at, 'processed',
+      1, now()
+    )
+    on conflict (idempotency_key) do nothing
+    returning e.* into v_event;
+    if v_event.id is null then
+      return jsonb_build_object('outcome', 'duplicate');
+    end if;
+    v_outcome := private.apply_webhook_event(v_event);
+    if v_outcome <> 'processed' then
+      update private.webhook_events set status = v_outcome where id = v_event.id;
+    end if;
+    return jsonb_build_object(
+      'outcome', v_outcome, 'event_id', v_event.id, 'workspace_id', v_workspace_id);
+  exception when others then
+    get stacked diagnostics v_failure = message_text;
+  end;
+
   insert into private.webhook_events as e (
-    connection_id, workspace_id, event_type, idempotency_key, payload, occurred_at
+    connection_id, workspace_id, event_type, idempotency_key, payload, occurred_at, status,
+    error, attempts, processed_at
   ) values (
-    v_connection_id, v_workspace_id, v_event_type,
-    private.webhook_idempotency_key(v_connection_id, v_bison_workspace_id, v_event_type,
-                                    payload -> 'data'),
-    payload,
-    coalesce(private.webhook_event_time(v_event_type, payload -> 'data'), now())
+    v_connection_id, v_workspace_id, v_event_type, v_key, payload, v_occurred_at, 'failed',
+    left(v_failure, 2000), 1, now()
   )
   on conflict (idempotency_key) do nothing
   returning e.id into v_event_id;
-
   if v_event_id is null then
     return jsonb_build_object('outcome', 'duplicate');
   end if;
   return jsonb_build_object(
-    'outcome', private.process_webhook_event(v_event_id),
-    'event_id', v_event_id,
-    'workspace_id', v_workspace_id
-  );
+    'outcome', 'failed', 'event_id', v_event_id, 'workspace_id', v_workspace_id);
 end;
 $$;
 comment on function private.ingest_event(uuid, jsonb) is

@@ -163,6 +163,24 @@ begin
   where m.workspace_id is not null and m.status is distinct from 'removed'
   group by m.workspace_id;
 
+  -- A provider whose reply rate yesterday fell more than 20% below its trailing 7 days (with
+  -- enough sends that the fall is not noise).
+  return query
+  select 'provider_reply_rate',
+    'provider:' || p.connection_id || ':' || coalesce(p.provider, 'Unknown') || '/'
+      || coalesce(p.reseller, 'Unknown'),
+    null::bigint, p.connection_id,
+    case when p.reply_rate_7d > 0 and p.emails_sent_day >= 200
+              and p.reply_rate_day < 0.8 * p.reply_rate_7d then 'degraded' else 'healthy' end,
+    round(coalesce(p.reply_rate_day, 0), 6),
+    format('%s / %s on %s: reply rate %s%% against %s%% over 7 days (%s sent)',
+      coalesce(p.provider, 'Unknown provider'), coalesce(p.reseller, 'unknown reseller'), p.day,
+      round(100 * coalesce(p.reply_rate_day, 0), 2), round(100 * coalesce(p.reply_rate_7d, 0), 2),
+      p.emails_sent_day)
+  from public.provider_performance_history p
+  where p.day = (select max(day) from public.provider_performance_history latest
+                 where latest.connection_id = p.connection_id);
+
   -- Every cron job: its last successful run against its schedule, and for jobs that call an edge
   -- function, what that function answered (a run that "succeeded" only queued the request).
   if to_regclass('cron.job') is not null then
@@ -239,7 +257,8 @@ $$;
 comment on function private.evaluate_health_checks(timestamptz) is
   'Evaluates every health check as of evaluated_at: webhook_silence (against the workspace''s '
   'own traffic at this hour of the week), webhook_failures, webhook_rejections, mailbox_sync, '
-  'mailbox_disconnections, cron_job (schedule and HTTP outcome) and metrics_drift (last complete '
+  'mailbox_disconnections, provider_reply_rate (latest day against its trailing 7 days), '
+  'cron_job (schedule and HTTP outcome) and metrics_drift (last complete '
   'local day against Bison''s stats). Changes nothing.';
 
 create or replace function private.health_alert_message(kind text, title text, lines jsonb)

@@ -1,6 +1,6 @@
 -- The checks' verdicts on hand-built situations, evaluated at a fixed instant.
 begin;
-select plan(8);
+select plan(10);
 
 insert into public.bison_connections (name, base_url) values ('pgtap', 'https://x.example.test');
 insert into public.workspaces (connection_id, bison_workspace_id, name)
@@ -65,6 +65,27 @@ select is(
   (select status from private.evaluate_health_checks('2026-11-20 12:30Z')
    where check_name = 'cron_job' and scope = 'job:pgtap-probe'),
   'down', 'a 5-minute job silent for 32 minutes is down');
+
+-- A provider whose reply rate fell by half yesterday (400 sends) is degraded.
+insert into public.provider_performance_history (connection_id, day, provider, reseller,
+  mailboxes_total, mailboxes_connected, mailboxes_disconnected, burnt_mailboxes, emails_sent_day,
+  emails_sent_7d, emails_sent_30d, unique_replies_day, unique_replies_7d, unique_replies_30d,
+  bounces_day, bounces_7d, bounces_30d, reply_rate_day, reply_rate_7d, reply_rate_30d,
+  total_daily_limit, utilisation)
+select connection_id, '2026-11-19', 'Google', 'Zapmail', 10, 10, 0, 0, 400, 2800, 12000, 2, 28,
+       120, 0, 0, 0, 0.005, 0.01, 0.01, 500, 0.8
+from ws;
+select results_eq(
+  $$select status, value from private.evaluate_health_checks('2026-11-20 12:00Z')
+    where check_name = 'provider_reply_rate'
+      and connection_id = (select connection_id from ws)$$,
+  $$values ('degraded'::text, 0.005000::numeric)$$, 'a reply rate halved against 7 days is degraded');
+update public.provider_performance_history set reply_rate_day = 0.009, unique_replies_day = 4
+where connection_id = (select connection_id from ws);
+select is(
+  (select status from private.evaluate_health_checks('2026-11-20 12:00Z')
+   where check_name = 'provider_reply_rate' and connection_id = (select connection_id from ws)),
+  'healthy', 'a 10% dip is not');
 
 -- Silence with no history is a quiet hour.
 select is(
