@@ -19,19 +19,19 @@ import { dbUrl, repoRoot, type StackConfig, stackConfig, type StackName } from "
 import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
 import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
 
-const targetMs = 1000;
+export const targetMs = 1000;
 const workspaces = 35;
 const mailboxes = 17_136;
 const historyDays = 30;
 /** The first local day computed; its snapshot is taken just after it ends, at 00:05 local time. */
-const firstDay = "2026-11-21";
+export const firstDay = "2026-11-21";
 const connections = [
   { name: "agency-chicago", timezone: "America/Chicago", workspaces: 20 },
   { name: "agency-new-york", timezone: "America/New_York", workspaces: 15 },
 ];
 
 /** A free TCP port on 127.0.0.1, so the benchmark never collides with a running stack. */
-function freePort(): number {
+export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
@@ -42,7 +42,7 @@ function freePort(): number {
  * A stack beside dev and the test stacks. Its name is not "test", so the cluster keeps
  * PostgreSQL's default durability (fsync, synchronous_commit, full_page_writes on), as hosted.
  */
-function benchStack(dbPort: number): StackConfig {
+export function benchStack(dbPort: number): StackConfig {
   const dir = join(repoRoot, ".local", "bench-provider");
   return {
     ...stackConfig("test"),
@@ -65,7 +65,7 @@ function benchStack(dbPort: number): StackConfig {
  * last computed day (temp table bench_cumulative, with lifetime totals), and a daily snapshot with
  * running totals for each of the 30 days before `firstDay`. Returns the number of snapshots.
  */
-async function seedAgency(sql: postgres.Sql, days: number): Promise<number> {
+export async function seedAgency(sql: postgres.Sql, days: number): Promise<number> {
   for (const connection of connections) {
     await sql`
       insert into public.bison_connections (name, base_url, timezone)
@@ -149,7 +149,7 @@ async function seedAgency(sql: postgres.Sql, days: number): Promise<number> {
 }
 
 /** What Bison reports once `day` is over: lifetime counters including the day's sends. */
-async function bisonReportsEndOf(sql: postgres.Sql, day: string): Promise<number> {
+export async function bisonReportsEndOf(sql: postgres.Sql, day: string): Promise<number> {
   await sql`
     update public.sender_emails m
     set emails_sent = c.base_sent + c.sent_cum,
@@ -162,13 +162,17 @@ async function bisonReportsEndOf(sql: postgres.Sql, day: string): Promise<number
   return sent;
 }
 
-interface Timed {
+export interface Timed {
   ms: number;
   rows: number;
 }
 
 /** One day for every connection, as the hourly job does it: one call per connection. */
-async function calculateDay(sql: postgres.Sql, day: string, asOfLocal: string): Promise<Timed> {
+export async function calculateDay(
+  sql: postgres.Sql,
+  day: string,
+  asOfLocal: string,
+): Promise<Timed> {
   const ids = await sql<{ id: string; timezone: string }[]>`
     select id::text, timezone from public.bison_connections order by name`;
   const started = performance.now();
@@ -337,7 +341,7 @@ async function main(): Promise<number> {
   }
 }
 
-function addDay(isoDay: string, days = 1): string {
+export function addDay(isoDay: string, days = 1): string {
   const [year, month, date] = isoDay.split("-").map(Number);
   return new Date(Date.UTC(year, month - 1, date + days)).toISOString().slice(0, 10);
 }

@@ -1,0 +1,98 @@
+// Health benchmark: an agency at full size (35 workspaces, 17,136 mailboxes, 30 days of mailbox
+// snapshots and of webhook traffic, every project cron job with a day of run history) on a
+// throwaway database, then one full health evaluation (private.run_health_checks: every check,
+// stored, history and alerts written) and one day's provider snapshot and calculation, each timed.
+// Target: each under 1 s.
+//
+//   node_modules/.bin/deno run --allow-all scripts/bench/health.ts [--events-per-hour 28]
+import { parseArgs } from "node:util";
+import postgres from "postgres";
+import { dbUrl } from "../local/config.ts";
+import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
+import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
+import {
+  benchStack,
+  bisonReportsEndOf,
+  calculateDay,
+  firstDay,
+  freePort,
+  seedAgency,
+  targetMs,
+} from "./provider-performance.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { "events-per-hour": { type: "string", default: "28" } },
+});
+const eventsPerHour = Number(values["events-per-hour"]);
+
+const stack = benchStack(freePort());
+await removeCluster(stack);
+await ensureCluster(stack);
+await startPostgres(stack);
+const url = dbUrl(stack);
+let exitCode = 0;
+const sql = postgres(url, { max: 2, prepare: false, onnotice: () => {} });
+try {
+  await applyPlatform(url);
+  await applyMigrations(url);
+  await applySeed(url);
+  console.error("• seeding 35 workspaces, 17,136 mailboxes and 30 days of snapshots...");
+  await seedAgency(sql, 1);
+  console.error(`• seeding 30 days of webhook traffic (${eventsPerHour} events/hour/workspace)...`);
+  const [{ events }] = await sql`
+    with written as (
+      insert into private.webhook_events (connection_id, workspace_id, event_type, idempotency_key,
+        payload, received_at, occurred_at, status)
+      select w.connection_id, w.id, 'email_sent', w.id || ':' || h || ':' || n, '{}'::jsonb,
+             now() - make_interval(hours => h) + make_interval(secs => n * 3600.0 / ${eventsPerHour}),
+             now() - make_interval(hours => h), 'processed'
+      from public.workspaces w, generate_series(1, 30 * 24) h,
+           generate_series(0, ${eventsPerHour - 1}::int) n
+      returning 1
+    )
+    select count(*)::int as events from written`;
+  // A day of history for every cron job, answered 200 by its function.
+  await sql`
+    insert into cron.job_run_details (jobid, job_pid, database, username, command, status,
+                                      return_message, start_time, end_time)
+    select j.jobid, 1, 'postgres', 'postgres', j.command, 'succeeded',
+           'SELECT 1', t, t
+    from cron.job j, generate_series(now() - interval '1 day', now(), interval '5 minutes') t`;
+  await sql`analyze`;
+
+  const started = performance.now();
+  const [{ summary }] = await sql`select private.run_health_checks() as summary`;
+  const healthMs = performance.now() - started;
+
+  await bisonReportsEndOf(sql, firstDay);
+  const provider = await calculateDay(
+    sql,
+    firstDay,
+    `${firstDay.replace(/\d\d$/, (d) => String(Number(d) + 1).padStart(2, "0"))} 00:05`,
+  );
+
+  const [counts] = await sql`
+    select (select count(*)::int from public.sender_emails) as mailboxes,
+           (select count(*)::int from public.workspaces) as workspaces,
+           (select count(*)::int from public.sender_email_daily_snapshots) as snapshots`;
+  console.log("\nHealth benchmark");
+  const rows = [
+    ["workspaces / mailboxes", `${counts.workspaces} / ${counts.mailboxes}`],
+    ["webhook events (30 days)", String(events)],
+    ["mailbox snapshots", String(counts.snapshots)],
+    [
+      "full health evaluation",
+      `${healthMs.toFixed(0)} ms (${summary.checks} checks, ${summary.unhealthy} unhealthy)`,
+    ],
+    ["provider snapshot + calculation", `${provider.ms.toFixed(0)} ms (${provider.rows} rows)`],
+  ];
+  for (const [name, value] of rows) console.log(`  ${name.padEnd(34)} ${value}`);
+  const met = healthMs < targetMs && provider.ms < targetMs;
+  console.log(`  ${"target (each under 1 s)".padEnd(34)} ${met ? "met" : "NOT met"}`);
+  if (counts.mailboxes !== 17_136 || provider.rows === 0 || summary.checks < 35) exitCode = 1;
+} finally {
+  await sql.end();
+  await stopPostgres(stack);
+}
+Deno.exit(exitCode);
