@@ -365,7 +365,11 @@ interface RunResult {
   errors: string[];
 }
 
-/** Sends every body through `send` with a fixed pool of workers pulling from one queue. */
+/**
+ * Sends every body through `send` with a fixed pool of workers pulling from one queue: as fast as
+ * they can (closed loop), or, with `ratePerSecond`, each body at its scheduled time (open loop, as
+ * Bison sends), its latency counted from that time so that falling behind shows.
+ */
 async function drive(
   label: string,
   bodies: string[],
@@ -373,6 +377,7 @@ async function drive(
   send: Sender,
   signal: AbortSignal,
   progress = true,
+  ratePerSecond?: number,
 ): Promise<RunResult> {
   const latenciesMs: number[] = [];
   const statuses = new Map<string, number>();
@@ -385,8 +390,12 @@ async function drive(
 
   const worker = async () => {
     while (next < bodies.length && !signal.aborted) {
-      const body = bodies[next++];
-      const sent = performance.now();
+      const index = next++;
+      const body = bodies[index];
+      const scheduled = ratePerSecond ? started + (index * 1000) / ratePerSecond : 0;
+      const wait = scheduled - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const sent = ratePerSecond ? scheduled : performance.now();
       let result: { status: string; outcome: string };
       try {
         result = await send(body);
@@ -585,6 +594,7 @@ function parseOptions() {
     options: {
       events: { type: "string", default: "20000" },
       concurrency: { type: "string", default: "50" },
+      rate: { type: "string", default: "500" },
       "function-pool": { type: "string" },
       "sql-pool": { type: "string", default: "10" },
       seed: { type: "string", default: "1" },
@@ -600,6 +610,7 @@ function parseOptions() {
   return {
     events: positive("events", values.events),
     concurrency: positive("concurrency", values.concurrency),
+    rate: positive("rate", values.rate),
     functionPool: values["function-pool"] === undefined
       ? undefined
       : positive("function-pool", values["function-pool"]),
@@ -689,6 +700,20 @@ async function main(): Promise<number> {
       abort.signal,
     );
 
+    const viaPaced = await connectBison(stack, "bench-paced");
+    step(
+      `HTTP: the same deliveries at a steady ${options.rate} events/s (at most ${options.concurrency} in flight)`,
+    );
+    const pacedResult = await drive(
+      "http paced",
+      traffic.bodies,
+      options.concurrency,
+      httpSender(viaPaced.webhook_url, abort.signal),
+      abort.signal,
+      true,
+      options.rate,
+    );
+
     const ingest = sqlSender(sql, viaSql.tokenSha256);
     await warmUp(ingest);
     step(`direct SQL: the same deliveries, ${options.sqlPool} connections`);
@@ -698,6 +723,7 @@ async function main(): Promise<number> {
     const problems = [
       ...(await verify(sql, viaHttp, traffic, httpResult, "200")).map((p) => `HTTP: ${p}`),
       ...(await verify(sql, viaSql, traffic, sqlResult, "ok")).map((p) => `SQL: ${p}`),
+      ...(await verify(sql, viaPaced, traffic, pacedResult, "200")).map((p) => `paced: ${p}`),
     ];
 
     printReport(
@@ -710,6 +736,16 @@ async function main(): Promise<number> {
       summarise(httpResult),
       summarise(sqlResult),
       httpResult,
+    );
+    const paced = summarise(pacedResult);
+    const pacedMet = paced.throughput >= target.eventsPerSecond * 0.98 &&
+      paced.p99 < target.p99Ms;
+    console.log(
+      `\nHTTP at a steady ${options.rate} events/s (open loop, at most ${options.concurrency} in ` +
+        `flight, latency from each delivery's scheduled time): ${Math.round(paced.throughput)} ` +
+        `events/s, p50 ${paced.p50.toFixed(1)} ms, p95 ${paced.p95.toFixed(1)} ms, p99 ` +
+        `${paced.p99.toFixed(1)} ms, max ${paced.max.toFixed(1)} ms -> target ` +
+        `${pacedMet ? "MET" : "MISSED"}`,
     );
 
     if (problems.length) {

@@ -81,12 +81,16 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   );
   const workers = new Map<string, Promise<FunctionWorker>>();
   const abort = new AbortController();
+  // Which functions exist is read once and again only after a change under the function folders.
+  let functions: Map<string, string> | null = null;
+  const knownFunctions = () => functions ??= discoverFunctions(functionDirs);
 
   // Like `supabase functions serve`, a change to any function's code (or shared code) takes
   // effect on the next request: running workers are stopped and start again lazily.
   const watcher = Deno.watchFs(functionDirs, { recursive: true });
   (async () => {
     for await (const event of watcher) {
+      functions = null;
       if (!event.paths.some((path) => path.endsWith(".ts"))) continue;
       for (const [name, worker] of [...workers]) {
         workers.delete(name);
@@ -173,7 +177,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
     if (!match) return jsonError(404, "Not found: functions live under /functions/v1/<name>");
     const [, name, rest = ""] = match;
-    const entrypoint = discoverFunctions(functionDirs).get(name);
+    const entrypoint = knownFunctions().get(name);
     if (!entrypoint) return jsonError(404, `Function not found: ${name}`);
 
     if (verifyJwtFor(name) && request.method !== "OPTIONS") {
@@ -219,7 +223,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   return Promise.resolve({
     url: `http://127.0.0.1:${port}`,
     port,
-    functionNames: () => [...discoverFunctions(functionDirs).keys()].sort(),
+    functionNames: () => [...knownFunctions().keys()].sort(),
     async close() {
       abort.abort();
       watcher.close();

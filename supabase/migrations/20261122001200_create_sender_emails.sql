@@ -35,6 +35,9 @@ comment on table public.sender_emails is
   'disconnected, removed, ...). Counters are Bison lifetime counters, applied only when newer '
   'than bison_updated_at.';
 
+-- Rows updated by nearly every event: room on each page keeps those updates HOT (no index
+-- writes).
+alter table public.sender_emails set (fillfactor = 70);
 alter table public.sender_emails enable row level security;
 create policy "members read their workspaces' mailboxes" on public.sender_emails
   for select to authenticated using ((select private.is_workspace_member(workspace_id)));

@@ -39,6 +39,10 @@ create index campaign_daily_metrics_workspace_id_day_idx
 comment on table public.campaign_daily_metrics is
   'Event counts per Bison campaign and local day (workspace time zone). Kept forever.';
 
+-- Rows updated by nearly every event: room on each page keeps those updates HOT (no index
+-- writes).
+alter table public.workspace_daily_metrics set (fillfactor = 70);
+alter table public.campaign_daily_metrics set (fillfactor = 70);
 alter table public.workspace_daily_metrics enable row level security;
 alter table public.campaign_daily_metrics enable row level security;
 create policy "members read their workspaces' daily metrics" on public.workspace_daily_metrics

@@ -7,6 +7,7 @@ create or replace function private.jsonb_bigint(value jsonb)
 returns bigint
 language sql
 immutable
+strict
 set search_path = ''
 as $$
   select case
@@ -23,6 +24,7 @@ create or replace function private.jsonb_integer(value jsonb)
 returns integer
 language sql
 immutable
+strict
 set search_path = ''
 as $$
   select case when v between -2147483648 and 2147483647 then v::integer end
@@ -35,6 +37,7 @@ create or replace function private.jsonb_timestamptz(value jsonb)
 returns timestamptz
 language sql
 stable
+strict
 set search_path = ''
 as $$
   -- Validated field by field (day within its month included) instead of trying the cast in an
@@ -59,6 +62,7 @@ create or replace function private.jsonb_boolean(value jsonb)
 returns boolean
 language sql
 immutable
+strict
 set search_path = ''
 as $$
   select case
@@ -145,6 +149,14 @@ comment on function private.next_lead_status(text, text) is
   'Forward-only lead pipeline: contacted -> replied -> interested; bounced and unsubscribed are '
   'terminal. Returns the status after an event suggesting event_status.';
 
+create type private.webhook_mailbox_numbers as (
+  id bigint, daily_limit bigint, emails_sent bigint, replied bigint, opened bigint,
+  unsubscribed bigint, bounced bigint, unique_replies bigint, unique_opens bigint,
+  total_leads_contacted bigint, interested bigint
+);
+comment on type private.webhook_mailbox_numbers is
+  'The numbers of a webhook''s sender_email object, once normalised to bigint.';
+
 create or replace function private.upsert_sender_email_from_webhook(
   event private.webhook_events,
   mailbox jsonb
@@ -168,31 +180,35 @@ begin
     daily_limit, emails_sent, replied, opened, unsubscribed, bounced, unique_replies,
     unique_opens, total_leads_contacted, interested, bison_updated_at,
     connected_at, disconnected_at, removed_at, warmup_enabled, warmup_disabled_at
-  ) values (
+  )
+  select
     event.connection_id,
-    private.jsonb_bigint(mailbox -> 'id'),
+    c.id,
     event.workspace_id,
     lower(nullif(btrim(mailbox ->> 'email'), '')),
     mailbox ->> 'name',
     coalesce(account_status, lower(nullif(btrim(mailbox ->> 'status'), ''))),
     nullif(btrim(mailbox ->> 'type'), ''),
-    private.jsonb_integer(mailbox -> 'daily_limit'),
-    private.jsonb_bigint(mailbox -> 'emails_sent'),
-    private.jsonb_bigint(mailbox -> 'replied'),
-    private.jsonb_bigint(mailbox -> 'opened'),
-    private.jsonb_bigint(mailbox -> 'unsubscribed'),
-    private.jsonb_bigint(mailbox -> 'bounced'),
-    private.jsonb_bigint(mailbox -> 'unique_replies'),
-    private.jsonb_bigint(mailbox -> 'unique_opens'),
-    private.jsonb_bigint(mailbox -> 'total_leads_contacted'),
-    private.jsonb_bigint(mailbox -> 'interested'),
+    case when c.daily_limit between 0 and 2147483647 then c.daily_limit::integer end,
+    c.emails_sent, c.replied, c.opened, c.unsubscribed, c.bounced, c.unique_replies,
+    c.unique_opens, c.total_leads_contacted, c.interested,
     private.jsonb_timestamptz(mailbox -> 'updated_at'),
     case when account_status = 'connected' then event.occurred_at end,
     case when account_status = 'disconnected' then event.occurred_at end,
     case when account_status = 'removed' then event.occurred_at end,
     case when warmup_disabled then false end,
     case when warmup_disabled then event.occurred_at end
-  )
+  -- Every counter normalised in one pass (numbers or numeric strings; anything else null): one
+  -- statement instead of a helper call per field on the hottest path of ingest.
+  from jsonb_populate_record(null::private.webhook_mailbox_numbers, (
+    select jsonb_object_agg(f.key, case
+      when jsonb_typeof(f.value) in ('number', 'string')
+           and btrim(f.value #>> '{}') ~ '^-?\d{1,18}(\.0+)?$'
+        then to_jsonb(split_part(btrim(f.value #>> '{}'), '.', 1)::bigint) end)
+    from jsonb_each(mailbox) f
+    where f.key in ('id', 'daily_limit', 'emails_sent', 'replied', 'opened', 'unsubscribed',
+                    'bounced', 'unique_replies', 'unique_opens', 'total_leads_contacted',
+                    'interested'))) c
   on conflict (connection_id, bison_sender_email_id) do update set
     workspace_id = coalesce(excluded.workspace_id, s.workspace_id),
     email = coalesce(excluded.email, s.email),
