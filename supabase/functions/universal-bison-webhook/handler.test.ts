@@ -8,9 +8,9 @@ const goodToken = "good-token-0123456789abcdefghijklmnopqrstuvw";
 function fakeStore(overrides: Partial<WebhookStore> = {}) {
   const calls = { ingested: [] as unknown[], rejections: [] as string[] };
   const store: WebhookStore = {
-    async ingest(tokenSha256, payload) {
+    async ingest(tokenSha256, json) {
       if (tokenSha256 !== await sha256Hex(goodToken)) return { outcome: "unauthorized" };
-      calls.ingested.push(payload);
+      calls.ingested.push(JSON.parse(json));
       return { outcome: "processed", event_id: calls.ingested.length };
     },
     async recordRejection(tokenSha256, reason) {

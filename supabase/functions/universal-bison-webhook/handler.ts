@@ -11,11 +11,11 @@ export type Outcome = "unauthorized" | "duplicate" | "processed" | "unknown_type
 export type RejectionReason = "payload_too_large" | "invalid_json" | "invalid_envelope";
 
 export interface WebhookStore {
-  /** Stores and processes the event; "unauthorized" when the token matches no connection. */
-  ingest(
-    tokenSha256: string,
-    payload: Record<string, unknown>,
-  ): Promise<{ outcome: Outcome; event_id?: number }>;
+  /**
+   * Stores and processes the event (its JSON text, already validated: passed on as received
+   * rather than serialised again); "unauthorized" when the token matches no connection.
+   */
+  ingest(tokenSha256: string, json: string): Promise<{ outcome: Outcome; event_id?: number }>;
   /** Counts a refused delivery; false when the token matches no connection. */
   recordRejection(tokenSha256: string, reason: RejectionReason): Promise<boolean>;
 }
@@ -80,7 +80,7 @@ export function createWebhookHandler(deps: WebhookDeps): (request: Request) => P
         return await reject(400, "invalid_envelope", `${where}${issue.message}`);
       }
 
-      const result = await deps.store.ingest(tokenSha256, body as Record<string, unknown>);
+      const result = await deps.store.ingest(tokenSha256, text);
       if (result.outcome === "unauthorized") return unauthorized();
       if (result.outcome === "failed") {
         log({ level: "error", msg: "event stored but processing failed", ...result });

@@ -5,11 +5,10 @@ import type { Outcome, RejectionReason, WebhookStore } from "./handler.ts";
 
 export function databaseWebhookStore(sql: Sql): WebhookStore {
   return {
-    async ingest(tokenSha256, payload) {
+    async ingest(tokenSha256, json) {
+      // ::text first: a parameter the server types as jsonb would be JSON-encoded again.
       const [row] = await sql`
-        select private.ingest_webhook_event(${tokenSha256}, ${
-        sql.json(payload as never)
-      }) as result`;
+        select private.ingest_webhook_event(${tokenSha256}, ${json}::text::jsonb) as result`;
       return row.result as { outcome: Outcome; event_id?: number };
     },
     async recordRejection(tokenSha256: string, reason: RejectionReason) {
