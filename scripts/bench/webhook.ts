@@ -25,7 +25,58 @@ import {
   stackConfig,
 } from "../local/config.ts";
 import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
-import { type Gateway, startGateway } from "../local/gateway.ts";
+interface Gateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** scripts/local/gateway.ts as its own process, serving `functionsDir`, ready when it answers. */
+async function spawnGateway(
+  stack: StackConfig,
+  functionEnv: Record<string, string>,
+  functionsDir: string,
+  log: string[],
+): Promise<Gateway> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-all", join(repoRoot, "scripts", "local", "gateway.ts")],
+    env: {
+      ...functionEnv,
+      SUPABASE_JWT_SECRET: localJwtSecret,
+      GATEWAY_PORT: String(stack.apiPort),
+      FUNCTIONS_DIRS: functionsDir,
+    },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) log.push(...decoder.decode(chunk).split("\n"));
+  })().catch(() => {});
+  const url = apiUrl(stack);
+  const deadline = Date.now() + 30_000;
+  while (true) {
+    try {
+      const response = await fetch(`${url}/health`);
+      await response.body?.cancel();
+      if (response.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`the gateway did not start:\n${log.slice(-10).join("\n")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    async close() {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already gone */ }
+      await child.status;
+    },
+  };
+}
 import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
 import { run } from "../local/process.ts";
 import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
@@ -652,13 +703,9 @@ async function main(): Promise<number> {
       CRON_SECRET: localCronSecret,
     };
     if (options.functionPool) functionEnv.DB_POOL_SIZE = String(options.functionPool);
-    gateway = await startGateway({
-      port: stack.apiPort,
-      jwtSecret: localJwtSecret,
-      env: functionEnv,
-      functionDirs: [await snapshotFunctions(stack)],
-      log: (line) => gatewayLog.push(line),
-    });
+    // The gateway runs in a process of its own, as it would beside the database: sharing this
+    // process's single event loop with 50 senders would measure the load generator.
+    gateway = await spawnGateway(stack, functionEnv, await snapshotFunctions(stack), gatewayLog);
 
     const viaHttp = await connectBison(stack, "bench");
     const viaSql = await connectBison(stack, "bench-sql");

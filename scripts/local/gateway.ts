@@ -278,10 +278,12 @@ if (import.meta.main) {
   }
   const projectEnvFile = Deno.env.get("FUNCTIONS_ENV_FILE");
   if (projectEnvFile) Object.assign(env, await readEnvFile(projectEnvFile));
+  const functionDirs = Deno.env.get("FUNCTIONS_DIRS")?.split(":").filter(Boolean);
   const gateway = await startGateway({
     port,
     jwtSecret: Deno.env.get("SUPABASE_JWT_SECRET")!,
     env,
+    ...(functionDirs?.length ? { functionDirs } : {}),
   });
   console.error(`gateway: serving ${gateway.functionNames().join(", ")} on ${gateway.url}`);
   const shutdown = async () => {
