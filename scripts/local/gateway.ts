@@ -100,6 +100,9 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   })().catch(() => {});
 
   function spawnWorker(name: string, entrypoint: string): Promise<FunctionWorker> {
+    // Assigned below; the exit handler compares against it.
+    // deno-lint-ignore prefer-const
+    let self: Promise<FunctionWorker>;
     const env: Record<string, string> = {
       ...options.env,
       DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
@@ -128,7 +131,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
-    return new Promise<FunctionWorker>((resolve, reject) => {
+    self = new Promise<FunctionWorker>((resolve, reject) => {
       let ready = false;
       const timer = setTimeout(() => {
         if (!ready) {
@@ -152,13 +155,15 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       pump(process.stdout);
       pump(process.stderr);
       process.status.then((status) => {
-        workers.delete(name);
+        // Only forget this worker: after a reload, the map may already hold its replacement.
+        if (workers.get(name) === self) workers.delete(name);
         clearTimeout(timer);
         if (!ready) {
           reject(new Error(`function ${name} exited (code ${status.code}) before serving`));
         } else if (!abort.signal.aborted) log(`[${name}] exited with code ${status.code}`);
       });
     });
+    return self;
   }
 
   function workerFor(name: string, entrypoint: string): Promise<FunctionWorker> {

@@ -41,6 +41,22 @@ const envelopeSchema = z.object({
 
 const unauthorized = () => json(401, { error: "unauthorized" });
 
+/**
+ * JSON that PostgreSQL's jsonb accepts. JavaScript accepts "\u0000" and lone surrogates, jsonb
+ * refuses both: such a body (a NUL in mangled mail is common) would fail on every retry and never
+ * be stored. Only then is it rebuilt, without NULs and with lone surrogates replaced.
+ */
+export function storableJson(text: string): string {
+  if (!/\\u0000|\\ud[89a-f]/i.test(text)) return text;
+  return JSON.stringify(
+    JSON.parse(
+      text,
+      (_key, value) =>
+        typeof value === "string" ? value.replaceAll("\u0000", "").toWellFormed() : value,
+    ),
+  );
+}
+
 export function createWebhookHandler(deps: WebhookDeps): (request: Request) => Promise<Response> {
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
 
@@ -80,7 +96,7 @@ export function createWebhookHandler(deps: WebhookDeps): (request: Request) => P
         return await reject(400, "invalid_envelope", `${where}${issue.message}`);
       }
 
-      const result = await deps.store.ingest(tokenSha256, text);
+      const result = await deps.store.ingest(tokenSha256, storableJson(text));
       if (result.outcome === "unauthorized") return unauthorized();
       if (result.outcome === "failed") {
         log({ level: "error", msg: "event stored but processing failed", ...result });

@@ -92,6 +92,25 @@ Deno.test("an unknown event type is accepted with 200, stored and reported as un
   });
 });
 
+Deno.test("a reply with a NUL byte or a broken emoji is stored, not refused forever", async () => {
+  await withWebhook(async ({ url, connectionId }) => {
+    const event = bisonEvent("LEAD_REPLIED", { id: uniqueId() }) as {
+      data: { reply: { text_body: string } };
+    };
+    const body = JSON.stringify(event).replace(
+      JSON.stringify(event.data.reply.text_body),
+      '"yes\\u0000 please \\ud83d"',
+    );
+    const response = await deliver(url, body);
+    assert.equal(response.status, 200);
+    assert.equal(response.body.status, "processed");
+    const [reply] = await sql`
+      select r.text_body from public.replies r join public.workspaces w on w.id = r.workspace_id
+      where w.connection_id = ${connectionId}`;
+    assert.equal(reply.text_body, "yes please \ufffd");
+  });
+});
+
 Deno.test("duplicates answer 200 and change nothing", async () => {
   await withWebhook(async ({ url, connectionId }) => {
     const event = bisonEvent("LEAD_REPLIED", { id: uniqueId(), stringCounters: true });
