@@ -366,6 +366,16 @@ begin
     returning id into v_lead_id;
   end if;
 
+  -- A reply already known to be interested is not counted again: raw events (and their keys) are
+  -- pruned after the retention, but a catch-up may replay an old interested reply.
+  if event.event_type = 'lead_interested' and v_bison_reply_id is not null and exists (
+    select 1 from public.replies r
+    where r.connection_id = event.connection_id and r.bison_reply_id = v_bison_reply_id
+      and r.interested
+  ) then
+    v_metric := null;
+  end if;
+
   if v_bison_reply_id is not null
      and event.event_type in ('lead_replied', 'lead_interested', 'untracked_reply_received') then
     insert into public.replies as r (

@@ -129,6 +129,14 @@ begin
     raise exception 'no sync run with id %', sync_run_id using errcode = 'P0002';
   end if;
   select w.connection_id into connection from public.workspaces w where w.id = run.workspace_id;
+  -- A run whose lease expired (and was perhaps taken over) must not write an older inventory.
+  perform 1 from private.workspace_poll_state s
+  where s.workspace_id = run.workspace_id and s.lease_owner = run.poll_run_id
+  for update;
+  if not found then
+    raise exception 'the lease on workspace % was lost: this snapshot is not applied',
+      run.workspace_id using errcode = '55P03';
+  end if;
 
   -- One typed parse of the whole batch (the poller has validated it): per-row helper calls would
   -- cost more than the writes.

@@ -241,8 +241,9 @@ begin
     select max(abs(ours - theirs)::numeric / greatest(theirs, 1)) as worst,
            max(abs(ours - theirs)) as worst_abs
     from (values
+      -- Replies are shown but not compared: Bison reports unique replies per contact, we count
+      -- every reply event.
       (coalesce(m.emails_sent, 0), coalesce(b.emails_sent, 0)),
-      (coalesce(m.replies, 0), coalesce(b.replies, 0)),
       (coalesce(m.interested, 0), coalesce(b.interested, 0)),
       (coalesce(m.bounces, 0), coalesce(b.bounces, 0))
     ) pair(ours, theirs)
@@ -290,12 +291,9 @@ set search_path = ''
 as $$
 declare
   reminder_interval interval := private.setting_interval('alert_reminder_interval', interval '60 minutes');
-  last_alert timestamptz := (select value from private.health_state where key = 'last_alert_at');
-  disconnect_mark timestamptz := coalesce(
-    (select value from private.health_state where key = 'disconnect_scan_at'),
-    evaluated_at - interval '2 minutes');
-  results private.health_check_result[] := array(
-    select r from private.evaluate_health_checks(evaluated_at) r);
+  last_alert timestamptz;
+  disconnect_mark timestamptz;
+  results private.health_check_result[];
   problems jsonb;
   resolved jsonb;
   unhealthy jsonb;
@@ -303,6 +301,14 @@ declare
   changed integer;
   queued integer := 0;
 begin
+  -- Overlapping runs (cron and an operator) would both see the same changes and queue the same
+  -- alerts: one run at a time, the later one waiting for the earlier one's result.
+  perform pg_advisory_xact_lock(hashtext('private.run_health_checks'));
+  results := array(select r from private.evaluate_health_checks(evaluated_at) r);
+  last_alert := (select value from private.health_state where key = 'last_alert_at');
+  disconnect_mark := coalesce(
+    (select value from private.health_state where key = 'disconnect_scan_at'),
+    evaluated_at - interval '2 minutes');
   -- What changed since the last run, before the current status is overwritten.
   with previous as (
     select h.check_name, h.scope, h.status from public.system_health h

@@ -122,8 +122,12 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
         horizon !== null &&
         page.every((reply) => Date.parse(reply.date_received ?? "") < horizon)
       );
-      figures.repliesSeen = items.length;
-      for (const reply of items) {
+      // The first page may reach back further than the horizon: those are already known.
+      const recent = horizon === null
+        ? items
+        : items.filter((reply) => !(Date.parse(reply.date_received ?? "") < horizon));
+      figures.repliesSeen = recent.length;
+      for (const reply of recent) {
         const outcome = await deps.store.ingestEvent(
           access.connection_id,
           interestedEventFromReply(access, reply),

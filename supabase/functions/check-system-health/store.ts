@@ -48,7 +48,8 @@ export function databaseHealthStore(sql: Sql): HealthStore {
         where a.id in (
           select id from private.health_alerts
           where sent_at is null and (claimed_until is null or claimed_until < now())
-          order by id for update skip locked
+          -- Few per lease, so that all are sent (10 s each at worst) before the lease runs out.
+          order by id limit 5 for update skip locked
         )
         returning a.id::int, a.message`;
     },

@@ -51,11 +51,17 @@ export function databasePollStore(sql: Sql): PollStore {
       const lockKey = await sha256Hex(apiKey);
       const reserved = await sql.reserve();
       try {
-        await reserved`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`;
+        // Waiting for another run's switch-and-fetch may take longer than a statement may.
+        await reserved`set statement_timeout = 0`;
         try {
-          return await work();
+          await reserved`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`;
+          try {
+            return await work();
+          } finally {
+            await reserved`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+          }
         } finally {
-          await reserved`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+          await reserved`reset statement_timeout`;
         }
       } finally {
         reserved.release();
