@@ -23,6 +23,10 @@ create table public.sender_emails (
   bison_updated_at timestamptz,
   connected_at timestamptz,
   disconnected_at timestamptz,
+  -- When we learned of the disconnection (server time): alerts scan on it, since Bison's own
+  -- time may arrive late with a retried webhook.
+  disconnect_recorded_at timestamptz,
+  disconnect_alerted_at timestamptz,
   removed_at timestamptz,
   warmup_disabled_at timestamptz,
   created_at timestamptz not null default now(),
@@ -38,6 +42,27 @@ comment on table public.sender_emails is
 -- Rows updated by nearly every event: room on each page keeps those updates HOT (no index
 -- writes).
 alter table public.sender_emails set (fillfactor = 70);
+create or replace function private.record_mailbox_disconnect()
+returns trigger
+language plpgsql
+set search_path = ''
+as $$
+begin
+  if new.status = 'disconnected'
+     and (tg_op = 'INSERT' or old.status is distinct from 'disconnected') then
+    new.disconnect_recorded_at := clock_timestamp();
+  end if;
+  return new;
+end;
+$$;
+comment on function private.record_mailbox_disconnect() is
+  'Trigger: stamps disconnect_recorded_at when a mailbox becomes disconnected, whichever path '
+  '(webhook or poll) reported it.';
+
+create trigger sender_emails_record_disconnect
+  before insert or update of status on public.sender_emails
+  for each row execute function private.record_mailbox_disconnect();
+
 alter table public.sender_emails enable row level security;
 create policy "members read their workspaces' mailboxes" on public.sender_emails
   for select to authenticated using ((select private.is_workspace_member(workspace_id)));

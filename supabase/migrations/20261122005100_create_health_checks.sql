@@ -292,7 +292,6 @@ as $$
 declare
   reminder_interval interval := private.setting_interval('alert_reminder_interval', interval '60 minutes');
   last_alert timestamptz;
-  disconnect_mark timestamptz;
   results private.health_check_result[];
   problems jsonb;
   resolved jsonb;
@@ -306,9 +305,6 @@ begin
   perform pg_advisory_xact_lock(hashtext('private.run_health_checks'));
   results := array(select r from private.evaluate_health_checks(evaluated_at) r);
   last_alert := (select value from private.health_state where key = 'last_alert_at');
-  disconnect_mark := coalesce(
-    (select value from private.health_state where key = 'disconnect_scan_at'),
-    evaluated_at - interval '2 minutes');
   -- What changed since the last run, before the current status is overwritten.
   with previous as (
     select h.check_name, h.scope, h.status from public.system_health h
@@ -378,17 +374,24 @@ begin
     queued := queued + 1;
   end if;
 
-  -- Mailboxes that disconnected since the last scan: one message, grouped per workspace.
+  -- Mailboxes whose disconnection was not announced yet: one message, grouped per workspace.
+  -- Marked per mailbox rather than by a time watermark, so a late or slow delivery is never
+  -- skipped.
+  with announced as (
+    update public.sender_emails m
+    set disconnect_alerted_at = evaluated_at
+    where m.status = 'disconnected' and m.disconnect_recorded_at is not null
+      and (m.disconnect_alerted_at is null or m.disconnect_alerted_at < m.disconnect_recorded_at)
+    returning m.workspace_id, m.email, m.bison_sender_email_id
+  )
   select coalesce(jsonb_agg(format('• *%s*: %s mailbox(es) disconnected — %s', g.name, g.n, g.emails)
                             order by g.name), '[]')
   into disconnects
   from (
     select coalesce(w.name, 'workspace ' || w.id) as name, count(*) as n,
-           string_agg(coalesce(m.email, '#' || m.bison_sender_email_id), ', '
-                      order by m.email) filter (where true) as emails
-    from public.sender_emails m join public.workspaces w on w.id = m.workspace_id
-    where m.status = 'disconnected' and m.disconnected_at > disconnect_mark
-      and m.disconnected_at <= evaluated_at
+           string_agg(coalesce(a.email, '#' || a.bison_sender_email_id), ', ' order by a.email)
+             as emails
+    from announced a join public.workspaces w on w.id = a.workspace_id
     group by w.id, w.name
   ) g;
   if jsonb_array_length(disconnects) > 0 then
@@ -398,9 +401,6 @@ begin
     queued := queued + 1;
   end if;
 
-  insert into private.health_state (key, value) values
-    ('disconnect_scan_at', evaluated_at)
-  on conflict (key) do update set value = excluded.value;
   if last_alert is not null then
     insert into private.health_state (key, value) values ('last_alert_at', last_alert)
     on conflict (key) do update set value = excluded.value;

@@ -1,6 +1,6 @@
 -- The checks' verdicts on hand-built situations, evaluated at a fixed instant.
 begin;
-select plan(10);
+select plan(12);
 
 insert into public.bison_connections (name, base_url) values ('pgtap', 'https://x.example.test');
 insert into public.workspaces (connection_id, bison_workspace_id, name)
@@ -86,6 +86,21 @@ select is(
   (select status from private.evaluate_health_checks('2026-11-20 12:00Z')
    where check_name = 'provider_reply_rate' and connection_id = (select connection_id from ws)),
   'healthy', 'a 10% dip is not');
+
+-- A disconnect reported late (Bison's time an hour ago) is still announced once.
+select private.run_health_checks(now());
+update public.sender_emails set status = 'connected' where bison_sender_email_id = 20
+  and workspace_id = (select id from ws);
+update public.sender_emails set status = 'disconnected', disconnected_at = now() - interval '1 hour'
+where bison_sender_email_id = 20 and workspace_id = (select id from ws);
+select private.run_health_checks(now() + interval '1 minute');
+select is(
+  (select count(*) from private.health_alerts where kind = 'disconnects'
+     and message::text like '%#20%'), 1::bigint, 'a late disconnect is announced');
+select private.run_health_checks(now() + interval '2 minutes');
+select is(
+  (select count(*) from private.health_alerts where kind = 'disconnects'
+     and (message::text like '%#20%')), 1::bigint, 'and only once');
 
 -- Silence with no history is a quiet hour.
 select is(
