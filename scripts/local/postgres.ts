@@ -115,14 +115,42 @@ export async function startPostgres(stack: StackConfig): Promise<void> {
   const paths = await pgPaths(stack);
   await Deno.mkdir(stack.logDir, { recursive: true });
   if (isRoot()) await run("chown", ["postgres:postgres", stack.logDir]);
+  // Our ports lie inside Linux's ephemeral range, so a client connection that just closed (in
+  // TIME_WAIT) can hold one for up to a minute: wait for it rather than fail.
+  const deadline = Date.now() + 90_000;
+  while (true) {
+    try {
+      await pg("pg_ctl", ["start", "-D", paths.data, "-l", paths.log, "-w", "-t", "60"]);
+      return;
+    } catch (error) {
+      const log = await Deno.readTextFile(paths.log).catch(() => "");
+      const portBusy = log.trim().split("\n").slice(-6).some((line) =>
+        line.includes("Address already in use")
+      );
+      if (!portBusy || Date.now() > deadline || await someoneListens(stack.dbPort)) {
+        throw await startFailure(stack, paths, error);
+      }
+      console.error(`  … port ${stack.dbPort} is still held by a closing connection; retrying`);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+    }
+  }
+}
+
+async function startFailure(stack: StackConfig, paths: PgPaths, error: unknown) {
+  const tail = await Deno.readTextFile(paths.log).then((text) =>
+    text.trim().split("\n").slice(-10).join("\n")
+  ).catch(() => "");
+  const hint = `is port ${stack.dbPort} already taken by another PostgreSQL?`;
+  return new CommandError(`${(error as Error).message}\n${tail}\n(${hint})`);
+}
+
+/** True when a server listens on the port (as opposed to a closing client socket holding it). */
+async function someoneListens(port: number): Promise<boolean> {
   try {
-    await pg("pg_ctl", ["start", "-D", paths.data, "-l", paths.log, "-w", "-t", "60"]);
-  } catch (error) {
-    const tail = await Deno.readTextFile(paths.log).then((text) =>
-      text.trim().split("\n").slice(-10).join("\n")
-    ).catch(() => "");
-    const hint = `is port ${stack.dbPort} already taken by another PostgreSQL?`;
-    throw new CommandError(`${(error as Error).message}\n${tail}\n(${hint})`);
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
   }
 }
 
