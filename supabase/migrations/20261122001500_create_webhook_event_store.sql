@@ -39,7 +39,8 @@ $$;
 
 create index webhook_events_workspace_id_received_at_idx
   on private.webhook_events (workspace_id, received_at);
-create index webhook_events_received_at_idx on private.webhook_events (received_at);
+-- No index on received_at alone: it would cost every insert, while the daily pruning finds the
+-- oldest rows first by walking the primary key.
 comment on table private.webhook_events is
   'Raw Email Bison webhook deliveries, one row per idempotency key. status: received (stored, '
   'not yet processed), processed, failed (error says why; reprocess after the fix), unknown_type '

@@ -363,7 +363,20 @@ begin
       bounced_at = coalesce(l.bounced_at, excluded.bounced_at),
       unsubscribed_at = coalesce(l.unsubscribed_at, excluded.unsubscribed_at),
       updated_at = now()
+    -- Most events (another send, an open) change nothing about a known lead: no write then.
+    where l.status is distinct from private.next_lead_status(l.status, excluded.status)
+       or (l.email is null and excluded.email is not null)
+       or (l.first_name is null and excluded.first_name is not null)
+       or (l.first_contacted_at is null and excluded.first_contacted_at is not null)
+       or (l.first_replied_at is null and excluded.first_replied_at is not null)
+       or (l.interested_at is null and excluded.interested_at is not null)
+       or (l.bounced_at is null and excluded.bounced_at is not null)
+       or (l.unsubscribed_at is null and excluded.unsubscribed_at is not null)
     returning id into v_lead_id;
+    if v_lead_id is null then
+      select l.id into v_lead_id from public.leads l
+      where l.workspace_id = event.workspace_id and l.bison_lead_id = v_bison_lead_id;
+    end if;
   end if;
 
   -- A reply already known to be interested is not counted again: raw events (and their keys) are
