@@ -1,6 +1,7 @@
 // The health store backed by the SQL of migrations create_health_checks and
 // schedule_health_and_failover.
 import type { Sql } from "../_shared/database.ts";
+import { storableJson } from "../_shared/json.ts";
 import type { WorkspaceStats } from "../_shared/bison-client.ts";
 
 export interface WorkspaceAccess {
@@ -80,7 +81,8 @@ export function databaseHealthStore(sql: Sql): HealthStore {
     },
     async ingestEvent(connectionId, payload) {
       const [row] = await sql`
-        select private.ingest_event(${connectionId}, ${sql.json(payload as never)}) ->> 'outcome'
+        select private.ingest_event(${connectionId},
+          ${storableJson(JSON.stringify(payload))}::text::jsonb) ->> 'outcome'
           as outcome`;
       return row.outcome;
     },

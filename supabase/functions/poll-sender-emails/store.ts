@@ -1,6 +1,7 @@
 // The poll store backed by the SQL functions of migration create_mailbox_polling.
 import type { Sql } from "../_shared/database.ts";
 import { sha256Hex } from "../_shared/http.ts";
+import { storableJson } from "../_shared/json.ts";
 import type { ClaimedWorkspace, PollStore } from "./poller.ts";
 
 export function databasePollStore(sql: Sql): PollStore {
@@ -36,7 +37,8 @@ export function databasePollStore(sql: Sql): PollStore {
       }));
       const [row] = await sql`
         select upserted, removed
-        from private.apply_sender_email_snapshot(${syncRunId}, ${sql.json(kept as never)})`;
+        from private.apply_sender_email_snapshot(${syncRunId},
+          ${storableJson(JSON.stringify(kept))}::text::jsonb)`;
       return { upserted: row.upserted, removed: row.removed };
     },
     async finish(syncRunId, figures) {

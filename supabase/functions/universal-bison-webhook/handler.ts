@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { BodyTooLarge, json, readBodyLimited, sha256Hex } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
+import { storableJson } from "../_shared/json.ts";
 
 export const maxBodyBytes = 1024 * 1024;
 
@@ -40,22 +41,6 @@ const envelopeSchema = z.object({
 }, { error: "the body must be a JSON object" }).passthrough();
 
 const unauthorized = () => json(401, { error: "unauthorized" });
-
-/**
- * JSON that PostgreSQL's jsonb accepts. JavaScript accepts "\u0000" and lone surrogates, jsonb
- * refuses both: such a body (a NUL in mangled mail is common) would fail on every retry and never
- * be stored. Only then is it rebuilt, without NULs and with lone surrogates replaced.
- */
-export function storableJson(text: string): string {
-  if (!/\\u0000|\\ud[89a-f]/i.test(text)) return text;
-  return JSON.stringify(
-    JSON.parse(
-      text,
-      (_key, value) =>
-        typeof value === "string" ? value.replaceAll("\u0000", "").toWellFormed() : value,
-    ),
-  );
-}
 
 export function createWebhookHandler(deps: WebhookDeps): (request: Request) => Promise<Response> {
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
