@@ -7,15 +7,13 @@
 //   node_modules/.bin/deno run --allow-all scripts/bench/health.ts [--events-per-hour 28]
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { dbUrl } from "../local/config.ts";
+import { dbUrl, stackConfig } from "../local/config.ts";
 import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
 import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
 import {
-  benchStack,
   bisonReportsEndOf,
   calculateDay,
   firstDay,
-  freePort,
   seedAgency,
   targetMs,
 } from "./provider-performance.ts";
@@ -26,7 +24,7 @@ const { values } = parseArgs({
 });
 const eventsPerHour = Number(values["events-per-hour"]);
 
-const stack = benchStack(freePort());
+const stack = stackConfig("bench");
 await removeCluster(stack);
 await ensureCluster(stack);
 await startPostgres(stack);

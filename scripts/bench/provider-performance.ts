@@ -1,5 +1,5 @@
-// Provider performance benchmark: a throwaway stack of its own (.local/bench-provider/, on a free
-// port unless --db-port is given), an agency at full size (35 workspaces over 2 connections,
+// Provider performance benchmark: the throwaway bench stack (.local/bench/, database 54342, shared
+// with the other benchmarks: run one at a time), an agency at full size (35 workspaces over 2 connections,
 // 17,136 mailboxes, 30 days of daily snapshot history), then a day's provider snapshot and
 // calculation timed exactly as the hourly job runs it just after local midnight:
 // private.calculate_provider_performance once per connection. That is repeated for the next days
@@ -7,15 +7,14 @@
 // --repeat times, and every day's written rows are checked against the sends generated for it.
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/provider-performance.ts
-//     [--days 3] [--repeat 3] [--db-port <port>] [--keep]
+//     [--days 3] [--repeat 3] [--keep]
 //
 // --keep leaves the bench database running afterwards, for EXPLAIN and friends (stop it with
 // pg_ctl, or run the benchmark again without --keep). Human progress goes to stderr, the report to stdout. Exit 1 when the figures are wrong; the
 // time target (under 1 s) is reported, never enforced.
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { dbUrl, repoRoot, type StackConfig, stackConfig, type StackName } from "../local/config.ts";
+import { dbUrl, stackConfig } from "../local/config.ts";
 import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
 import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
 
@@ -29,34 +28,6 @@ const connections = [
   { name: "agency-chicago", timezone: "America/Chicago", workspaces: 20 },
   { name: "agency-new-york", timezone: "America/New_York", workspaces: 15 },
 ];
-
-/** A free TCP port on 127.0.0.1, so the benchmark never collides with a running stack. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-/**
- * A stack beside dev and the test stacks. Its name is not "test", so the cluster keeps
- * PostgreSQL's default durability (fsync, synchronous_commit, full_page_writes on), as hosted.
- */
-export function benchStack(dbPort: number): StackConfig {
-  const dir = join(repoRoot, ".local", "bench-provider");
-  return {
-    ...stackConfig("test"),
-    name: "bench-provider" as unknown as StackName,
-    dbPort,
-    apiPort: 0,
-    dir,
-    pgData: join(dir, "postgres", "data"),
-    pgSocketDir: join(dir, "postgres", "run"),
-    logDir: join(dir, "logs"),
-    pidDir: join(dir, "run"),
-    envFile: join(dir, "stack.env"),
-  };
-}
 
 /**
  * The agency, generated in SQL with deterministic hashes: connections, workspaces, mailboxes
@@ -207,7 +178,6 @@ function parseOptions() {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      "db-port": { type: "string" },
       days: { type: "string", default: "3" },
       repeat: { type: "string", default: "3" },
       keep: { type: "boolean", default: false },
@@ -222,16 +192,12 @@ function parseOptions() {
   };
   const repeat = positive("repeat", values.repeat);
   const days = positive("days", values.days);
-  const dbPort = values["db-port"] === undefined ? freePort() : Number(values["db-port"]);
-  if (!Number.isInteger(dbPort) || dbPort < 1 || dbPort > 65535) {
-    throw new Error(`--db-port must be a port number, got ${values["db-port"]}`);
-  }
-  return { dbPort, days, repeat, keep: values.keep };
+  return { days, repeat, keep: values.keep };
 }
 
 async function main(): Promise<number> {
   const options = parseOptions();
-  const stack = benchStack(options.dbPort);
+  const stack = stackConfig("bench");
   const step = (message: string) => console.error(`• ${message}`);
   let sql: postgres.Sql | undefined;
   try {
