@@ -51,13 +51,18 @@ comment on function private.is_workspace_member(bigint) is
 
 create or replace function private.workspace_timezone(target_workspace_id bigint)
 returns text
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(w.timezone, c.timezone, 'UTC')
-  from public.workspaces w join public.bison_connections c on c.id = w.connection_id
-  where w.id = target_workspace_id;
+begin
+  -- plpgsql keeps this plan for the session; a sql function would be planned again in every
+  -- transaction, and webhook ingest calls it once per event.
+  return (
+    select coalesce(w.timezone, c.timezone, 'UTC')
+    from public.workspaces w join public.bison_connections c on c.id = w.connection_id
+    where w.id = target_workspace_id);
+end;
 $$;
 comment on function private.workspace_timezone(bigint) is
   'The reporting time zone of a workspace: its own, else its connection''s, else UTC.';
