@@ -278,7 +278,19 @@ begin
     warmup_enabled = coalesce(excluded.warmup_enabled, s.warmup_enabled),
     warmup_disabled_at = greatest(excluded.warmup_disabled_at, s.warmup_disabled_at),
     updated_at = now()
+  -- Most events repeat a snapshot already stored (or an older one): no write then.
+  where account_status is not null
+     or warmup_disabled
+     or excluded.bison_updated_at > coalesce(s.bison_updated_at, '-infinity')
+     or (coalesce(excluded.workspace_id, s.workspace_id), coalesce(excluded.email, s.email),
+         coalesce(excluded.name, s.name), coalesce(excluded.connection_type, s.connection_type))
+        is distinct from (s.workspace_id, s.email, s.name, s.connection_type)
   returning id into mailbox_id;
+  if mailbox_id is null then
+    select s.id into mailbox_id from public.sender_emails s
+    where s.connection_id = event.connection_id
+      and s.bison_sender_email_id = private.jsonb_bigint(mailbox -> 'id');
+  end if;
   return mailbox_id;
 end;
 $$;

@@ -2,7 +2,7 @@
 -- an older snapshot arriving late changes nothing. Account events set disconnected / connected with
 -- the time they happened, and only when they are the latest status change.
 begin;
-select plan(13);
+select plan(16);
 
 insert into public.bison_connections (name, base_url, timezone)
 values ('Mailbox agency', 'https://send.example.test', 'UTC') returning id as conn \gset
@@ -39,6 +39,7 @@ select results_eq(
   $$values ('connected', 50::bigint, 30, '2024-08-02 12:00:00+00'::timestamptz)$$,
   'the first snapshot is stored');
 
+select ctid as first_version from public.sender_emails \gset
 select is(
   private.ingest_webhook_event(encode(sha256('tok'::bytea), 'hex'),
     pg_temp.mailbox_event('EMAIL_SENT', 2, 'disconnected', 40, 99, '2024-08-02T11:00:00.000000Z'))
@@ -47,6 +48,23 @@ select results_eq(
   'select status, emails_sent, daily_limit, bison_updated_at from public.sender_emails',
   $$values ('connected', 50::bigint, 30, '2024-08-02 12:00:00+00'::timestamptz)$$,
   'an older snapshot overwrites neither counters nor status nor daily_limit');
+select is((select ctid from public.sender_emails), :'first_version'::tid,
+  'an older snapshot does not even write a new row version');
+
+-- A reply carrying the same, already stored snapshot still links to the mailbox it came to.
+select is(
+  private.ingest_webhook_event(encode(sha256('tok'::bytea), 'hex'), $j$
+{"event": {"type": "LEAD_REPLIED", "workspace_id": 1, "workspace_name": "Client"},
+ "data": {"reply": {"id": 77, "date_received": "2024-08-02T12:10:00.000000Z", "text_body": "hi"},
+          "lead": {"id": 5}, "campaign": {"id": 2},
+          "sender_email": {"id": 3, "email": "box3@sender.example.test", "status": "connected",
+                           "type": "microsoft_oauth", "daily_limit": 30, "emails_sent": 50,
+                           "updated_at": "2024-08-02T12:00:00.000000Z"}}}
+$j$::jsonb) ->> 'outcome', 'processed', 'a reply with an unchanged mailbox snapshot is processed');
+select is(
+  (select r.sender_email_id from public.replies r where r.bison_reply_id = 77),
+  (select s.id from public.sender_emails s where s.bison_sender_email_id = 3),
+  'the reply is linked to its mailbox even though the mailbox row was not written');
 
 select is(
   private.ingest_webhook_event(encode(sha256('tok'::bytea), 'hex'),
