@@ -72,6 +72,29 @@ Deno.test("verify_jwt = false in config.toml lets a request without Authorizatio
   });
 });
 
+Deno.test("bodies pass through whole: small ones of known length, large or unknown-length ones streamed", async () => {
+  await withGateway("[functions.echo]\nverify_jwt = false\n", async (base) => {
+    const small = "s".repeat(10_000);
+    const known = await fetch(`${base}/echo`, { method: "POST", body: small });
+    assert.equal((await known.json()).body, small);
+
+    const chunk = "c".repeat(64 * 1024);
+    const chunks = 80; // 5 MiB, beyond what the gateway buffers, of unknown length
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ === chunks) return controller.close();
+        controller.enqueue(new TextEncoder().encode(chunk));
+      },
+    });
+    const streamed = await fetch(`${base}/echo`, { method: "POST", body: stream });
+    assert.equal(streamed.status, 200);
+    const echoed = (await streamed.json()).body as string;
+    assert.equal(echoed.length, chunk.length * chunks);
+    assert.equal(echoed, chunk.repeat(chunks));
+  });
+});
+
 Deno.test("functions get the platform's variables and nothing of the gateway's own environment", async () => {
   await withGateway("[functions.echo]\nverify_jwt = false\n", async (base) => {
     const body = await (await fetch(`${base}/echo`)).json();
