@@ -85,7 +85,7 @@ async function connect(sql: postgres.Sql, functionsUrl: string, args: string[]) 
   const baseUrl = normaliseBaseUrl(values["base-url"]);
   const timezone = values.timezone ?? "UTC";
   const token = newWebhookToken();
-  const tokenSha256 = await sha256Hex(token);
+  const tokenSha256 = sha256Hex(token);
   const connection = await sql.begin(async (tx) => {
     const [known] = await tx`select 1 from public.bison_connections where name = ${values.name!}`;
     if (known) throw new UsageError(`a connection named "${values.name}" already exists`);
@@ -114,7 +114,7 @@ async function rotateToken(sql: postgres.Sql, functionsUrl: string, args: string
   const { values } = parseArgs({ args, options: { connection: { type: "string" } } });
   if (!values.connection) throw new UsageError("rotate-token needs --connection <id or name>");
   const token = newWebhookToken();
-  const tokenSha256 = await sha256Hex(token);
+  const tokenSha256 = sha256Hex(token);
   const [row] = await sql`
     with target as (
       select id, name from public.bison_connections

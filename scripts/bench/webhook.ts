@@ -182,7 +182,7 @@ async function connectBison(stack: StackConfig, name: string): Promise<Connectio
   const last = stdout.trim().split("\n").pop() ?? "";
   const result = JSON.parse(last) as { connection_id: string; webhook_url: string };
   const token = new URL(result.webhook_url).pathname.split("/").pop() ?? "";
-  return { ...result, tokenSha256: await sha256Hex(token) };
+  return { ...result, tokenSha256: sha256Hex(token) };
 }
 
 // ---------------------------------------------------------------------------------------------

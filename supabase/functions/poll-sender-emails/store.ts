@@ -50,7 +50,7 @@ export function databasePollStore(sql: Sql): PollStore {
     async withKeyLock(apiKey, work) {
       // A session-level advisory lock on a dedicated connection, so overlapping runs (other
       // processes) take turns too; the key itself is only hashed.
-      const lockKey = await sha256Hex(apiKey);
+      const lockKey = sha256Hex(apiKey);
       const reserved = await sql.reserve();
       try {
         // Waiting for another run's switch-and-fetch may take longer than a statement may.

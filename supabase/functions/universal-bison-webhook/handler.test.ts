@@ -8,14 +8,14 @@ const goodToken = "good-token-0123456789abcdefghijklmnopqrstuvw";
 function fakeStore(overrides: Partial<WebhookStore> = {}) {
   const calls = { ingested: [] as unknown[], rejections: [] as string[] };
   const store: WebhookStore = {
-    async ingest(tokenSha256, json) {
-      if (tokenSha256 !== await sha256Hex(goodToken)) return { outcome: "unauthorized" };
+    ingest(tokenSha256, json) {
+      if (tokenSha256 !== sha256Hex(goodToken)) return Promise.resolve({ outcome: "unauthorized" });
       calls.ingested.push(JSON.parse(json));
-      return { outcome: "processed", event_id: calls.ingested.length };
+      return Promise.resolve({ outcome: "processed", event_id: calls.ingested.length });
     },
-    async recordRejection(tokenSha256, reason) {
+    recordRejection(tokenSha256, reason) {
       calls.rejections.push(reason);
-      return tokenSha256 === await sha256Hex(goodToken);
+      return Promise.resolve(tokenSha256 === sha256Hex(goodToken));
     },
     ...overrides,
   };

@@ -51,7 +51,7 @@ export function createWebhookHandler(deps: WebhookDeps): (request: Request) => P
     }
     // The hosted runtime hands the path as /<function name>/<token>.
     const token = new URL(request.url).pathname.split("/").filter(Boolean)[1] ?? "";
-    const tokenSha256 = await sha256Hex(token);
+    const tokenSha256 = sha256Hex(token);
 
     try {
       const reject = async (status: number, reason: RejectionReason, message: string) =>
