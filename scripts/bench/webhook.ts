@@ -5,7 +5,10 @@
 // as the database's own ceiling.
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/webhook.ts [--events 20000]
-//     [--concurrency 50] [--function-pool <DB_POOL_SIZE>] [--sql-pool 10] [--seed 1]
+//     [--concurrency 50] [--function-pool <DB_POOL_SIZE>] [--sql-pool 10] [--seed 1] [--profile]
+//
+// --profile also prints where the database spent the direct SQL run, per SQL function (it slows
+// that run down: compare its throughput only with other --profile runs).
 //
 // Human progress goes to stderr, the report to stdout. Exit 1 when a response was not 200 or a
 // counter is off; the throughput target is reported, never enforced.
@@ -563,6 +566,45 @@ async function verify(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Profile
+
+/** Counts calls and time per SQL function from now on (cluster-wide: this is a throwaway one). */
+async function startFunctionProfile(sql: postgres.Sql): Promise<void> {
+  await sql`alter system set track_functions = 'all'`;
+  await sql`select pg_reload_conf()`;
+  // Statistics reach the shared view at most once a second: let the warm-up's land first.
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await sql`select pg_stat_reset()`;
+}
+
+/** The functions that took the most time of their own, per call, since startFunctionProfile. */
+async function functionProfile(sql: postgres.Sql): Promise<string> {
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  const rows = await sql`
+    select schemaname || '.' || funcname as function, calls,
+           round(self_time::numeric) as self_ms, round(total_time::numeric) as total_ms,
+           round((self_time * 1000 / calls)::numeric, 1) as self_us_per_call
+    from pg_catalog.pg_stat_user_functions
+    where calls > 0
+    order by self_time desc
+    limit 15`;
+  const header = ["function", "calls", "self ms", "total ms", "self us/call"];
+  const lines = rows.map((row) =>
+    [row.function, row.calls, row.self_ms, row.total_ms, row.self_us_per_call].map(String)
+  );
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...lines.map((line) => line[i].length))
+  );
+  const format = (cells: string[]) =>
+    cells.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join("  ");
+  return [
+    "Database time per SQL function during the direct SQL run (--profile):",
+    format(header),
+    ...lines.map(format),
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
 // Report
 
 interface Summary {
@@ -649,6 +691,7 @@ function parseOptions() {
       "function-pool": { type: "string" },
       "sql-pool": { type: "string", default: "10" },
       seed: { type: "string", default: "1" },
+      profile: { type: "boolean", default: false },
     },
   });
   const positive = (name: string, raw: string) => {
@@ -667,6 +710,7 @@ function parseOptions() {
       : positive("function-pool", values["function-pool"]),
     sqlPool: positive("sql-pool", values["sql-pool"]),
     seed: positive("seed", values.seed),
+    profile: values.profile,
   };
 }
 
@@ -763,8 +807,10 @@ async function main(): Promise<number> {
 
     const ingest = sqlSender(sql, viaSql.tokenSha256);
     await warmUp(ingest);
+    if (options.profile) await startFunctionProfile(sql);
     step(`direct SQL: the same deliveries, ${options.sqlPool} connections`);
     const sqlResult = await drive("sql", traffic.bodies, options.concurrency, ingest, abort.signal);
+    const profile = options.profile ? await functionProfile(sql) : "";
 
     step("verifying counters against the database");
     const problems = [
@@ -794,6 +840,8 @@ async function main(): Promise<number> {
         `${paced.p99.toFixed(1)} ms, max ${paced.max.toFixed(1)} ms -> target ` +
         `${pacedMet ? "MET" : "MISSED"}`,
     );
+
+    if (profile) console.log(`\n${profile}`);
 
     if (problems.length) {
       console.log(`\nFAILED: ${problems.length} mismatches`);
