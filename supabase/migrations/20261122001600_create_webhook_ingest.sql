@@ -59,14 +59,14 @@ declare
   stamp text := case when jsonb_typeof(value) = 'string' then value #>> '{}' end;
 begin
   -- The shape check keeps out what the cast would also accept ('now', 'epoch', 'infinity', ...);
-  -- the cast then rejects impossible dates (2026-02-30, 24:00) in a subtransaction that writes
-  -- nothing, which costs far less than a regex capturing every field.
+  -- the cast then rejects impossible values (2026-02-30, 24:00, an offset of +29:00) in a
+  -- subtransaction that writes nothing, which costs far less than a regex capturing every field.
   if stamp ~ '^(?:19|20|21)\d\d-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-][0-2]\d(?::?[0-5]\d)?)?$'
   then
     return stamp::timestamptz;
   end if;
   return null;
-exception when datetime_field_overflow or invalid_datetime_format then
+exception when data_exception then
   return null;
 end;
 $$;
