@@ -572,14 +572,14 @@ async function verify(
 async function startFunctionProfile(sql: postgres.Sql): Promise<void> {
   await sql`alter system set track_functions = 'all'`;
   await sql`select pg_reload_conf()`;
-  // Statistics reach the shared view at most once a second: let the warm-up's land first.
-  await new Promise((resolve) => setTimeout(resolve, 1500));
   await sql`select pg_stat_reset()`;
 }
 
 /** The functions that took the most time of their own, per call, since startFunctionProfile. */
 async function functionProfile(sql: postgres.Sql): Promise<string> {
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  // A backend that goes idle keeps its pending statistics for up to 10 s before flushing them.
+  console.error("• waiting 11 s for the statistics of the last calls to land");
+  await new Promise((resolve) => setTimeout(resolve, 11_000));
   const rows = await sql`
     select schemaname || '.' || funcname as function, calls,
            round(self_time::numeric) as self_ms, round(total_time::numeric) as total_ms,

@@ -59,9 +59,10 @@ declare
   stamp text := case when jsonb_typeof(value) = 'string' then value #>> '{}' end;
 begin
   -- The shape check keeps out what the cast would also accept ('now', 'epoch', 'infinity', ...);
-  -- the cast then rejects impossible values (2026-02-30, 24:00, an offset of +29:00) in a
-  -- subtransaction that writes nothing, which costs far less than a regex capturing every field.
-  if stamp ~ '^(?:19|20|21)\d\d-[01]\d-[0-3]\d[T ][0-2]\d:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-][0-2]\d(?::?[0-5]\d)?)?$'
+  -- the cast then rejects impossible values (2026-02-30, an offset of +20:00) in a subtransaction
+  -- that writes nothing, which costs far less than a regex capturing every field. Hour 24 is
+  -- refused here: the cast would read 24:00 as the next day's midnight.
+  if stamp ~ '^(?:19|20|21)\d\d-[01]\d-[0-3]\d[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:\.\d+)?)?(?:Z|[+-][0-2]\d(?::?[0-5]\d)?)?$'
   then
     return stamp::timestamptz;
   end if;
