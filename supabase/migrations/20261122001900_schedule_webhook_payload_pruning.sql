@@ -42,13 +42,8 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if to_regnamespace('cron') is null then
-    raise notice 'pg_cron is not installed: raw webhook payloads will not be pruned';
-    return;
-  end if;
-  perform cron.unschedule(jobid) from cron.job where jobname = 'prune-webhook-events';
-  perform cron.schedule('prune-webhook-events', '17 3 * * *',
-                        'select private.prune_webhook_events()');
+  perform private.schedule_job('prune-webhook-events', '17 3 * * *',
+    'select private.prune_webhook_events()');
 end;
 $$;
 comment on function private.schedule_webhook_payload_pruning() is

@@ -35,15 +35,9 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if to_regnamespace('cron') is null then
-    raise notice 'pg_cron is not installed: mailboxes will only be polled on demand';
-    return;
-  end if;
-  perform cron.unschedule(jobid) from cron.job
-  where jobname in ('poll-sender-emails', 'prune-job-history');
-  perform cron.schedule('poll-sender-emails', '*/5 * * * *',
+  perform private.schedule_job('poll-sender-emails', '*/5 * * * *',
     $job$select private.invoke_edge_function('poll-sender-emails', '{}'::jsonb, 150000)$job$);
-  perform cron.schedule('prune-job-history', '41 * * * *',
+  perform private.schedule_job('prune-job-history', '41 * * * *',
     'select private.prune_job_history()');
 end;
 $$;

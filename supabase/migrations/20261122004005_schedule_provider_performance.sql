@@ -7,12 +7,7 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if to_regnamespace('cron') is null then
-    raise notice 'pg_cron is not installed: provider performance will only be computed on demand';
-    return;
-  end if;
-  perform cron.unschedule(jobid) from cron.job where jobname = 'calculate-provider-performance';
-  perform cron.schedule('calculate-provider-performance', '5 * * * *',
+  perform private.schedule_job('calculate-provider-performance', '5 * * * *',
     $job$select private.invoke_edge_function('calculate-provider-performance', '{}'::jsonb, 120000)$job$);
 end;
 $$;

@@ -66,21 +66,14 @@ language plpgsql
 set search_path = ''
 as $$
 begin
-  if to_regnamespace('cron') is null then
-    raise notice 'pg_cron is not installed: health checks run only on demand';
-    return;
-  end if;
-  perform cron.unschedule(jobid) from cron.job
-  where jobname in ('check-system-health', 'emergency-catchup', 'reconcile-bison-stats',
-                    'prune-health-history');
-  perform cron.schedule('check-system-health', '* * * * *',
+  perform private.schedule_job('check-system-health', '* * * * *',
     $job$select private.invoke_edge_function('check-system-health', '{}'::jsonb, 55000)$job$);
-  perform cron.schedule('emergency-catchup', '* * * * *',
+  perform private.schedule_job('emergency-catchup', '* * * * *',
     'select private.start_emergency_catchups()');
   -- Hourly, so that each connection's local midnight is followed within the hour.
-  perform cron.schedule('reconcile-bison-stats', '20 * * * *',
+  perform private.schedule_job('reconcile-bison-stats', '20 * * * *',
     $job$select private.invoke_edge_function('check-system-health/reconcile', '{}'::jsonb, 120000)$job$);
-  perform cron.schedule('prune-health-history', '23 4 * * *',
+  perform private.schedule_job('prune-health-history', '23 4 * * *',
     'select private.prune_health_history()');
 end;
 $$;
