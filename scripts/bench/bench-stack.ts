@@ -9,19 +9,14 @@ import {
   roleKey,
   stackConfig,
 } from "../local/config.ts";
-import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
+import { freshDatabase } from "../local/database.ts";
 import { startGateway } from "../local/gateway.ts";
-import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
+import { stopPostgres } from "../local/postgres.ts";
 
 export async function startBenchStack(functionEnv: Record<string, string> = {}) {
   const stack = stackConfig("bench");
   console.error("bench: building a fresh database (.local/bench)...");
-  await removeCluster(stack);
-  await ensureCluster(stack);
-  await startPostgres(stack);
-  await applyPlatform(dbUrl(stack));
-  await applyMigrations(dbUrl(stack));
-  await applySeed(dbUrl(stack));
+  await freshDatabase(stack);
   const gateway = await startGateway({
     port: stack.apiPort,
     jwtSecret: localJwtSecret,
@@ -50,4 +45,13 @@ export async function startBenchStack(functionEnv: Record<string, string> = {}) 
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** A command-line option that must be a whole number of at least 1; throws naming the option. */
+export function positiveOption(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) {
+    throw new Error(`--${name} must be a positive integer, got ${raw}`);
+  }
+  return value;
 }

@@ -7,9 +7,9 @@
 //   node_modules/.bin/deno run --allow-all scripts/bench/health.ts [--events-per-hour 28]
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { dbUrl, stackConfig } from "../local/config.ts";
-import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
-import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
+import { stackConfig } from "../local/config.ts";
+import { freshDatabase } from "../local/database.ts";
+import { stopPostgres } from "../local/postgres.ts";
 import {
   bisonReportsEndOf,
   calculateDay,
@@ -25,16 +25,10 @@ const { values } = parseArgs({
 const eventsPerHour = Number(values["events-per-hour"]);
 
 const stack = stackConfig("bench");
-await removeCluster(stack);
-await ensureCluster(stack);
-await startPostgres(stack);
-const url = dbUrl(stack);
+const url = await freshDatabase(stack);
 let exitCode = 0;
 const sql = postgres(url, { max: 2, prepare: false, onnotice: () => {} });
 try {
-  await applyPlatform(url);
-  await applyMigrations(url);
-  await applySeed(url);
   console.error("• seeding 35 workspaces, 17,136 mailboxes and 30 days of snapshots...");
   await seedAgency(sql, 1);
   console.error(`• seeding 30 days of webhook traffic (${eventsPerHour} events/hour/workspace)...`);

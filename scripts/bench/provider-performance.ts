@@ -15,8 +15,9 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { dbUrl, stackConfig } from "../local/config.ts";
-import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
-import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
+import { freshDatabase } from "../local/database.ts";
+import { positiveOption } from "./bench-stack.ts";
+import { stopPostgres } from "../local/postgres.ts";
 
 export const targetMs = 1000;
 const workspaces = 35;
@@ -183,15 +184,8 @@ function parseOptions() {
       keep: { type: "boolean", default: false },
     },
   });
-  const positive = (name: string, raw: string) => {
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) {
-      throw new Error(`--${name} must be a positive integer, got ${raw}`);
-    }
-    return value;
-  };
-  const repeat = positive("repeat", values.repeat);
-  const days = positive("days", values.days);
+  const repeat = positiveOption("repeat", values.repeat);
+  const days = positiveOption("days", values.days);
   return { days, repeat, keep: values.keep };
 }
 
@@ -202,12 +196,7 @@ async function main(): Promise<number> {
   let sql: postgres.Sql | undefined;
   try {
     step(`fresh bench stack: database ${stack.dbPort}, ${stack.dir}`);
-    await removeCluster(stack);
-    await ensureCluster(stack);
-    await startPostgres(stack);
-    await applyPlatform(dbUrl(stack));
-    await applyMigrations(dbUrl(stack));
-    await applySeed(dbUrl(stack));
+    await freshDatabase(stack);
     sql = postgres(dbUrl(stack), {
       max: 1,
       prepare: false,

@@ -27,7 +27,13 @@ import {
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
-import { applyMigrations, applyPlatform, applySeed } from "../local/database.ts";
+import { freshDatabase } from "../local/database.ts";
+import { stopPostgres } from "../local/postgres.ts";
+import { run } from "../local/process.ts";
+import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
+import { percentile, positiveOption } from "./bench-stack.ts";
+import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
+
 interface Gateway {
   url: string;
   close(): Promise<void>;
@@ -80,11 +86,6 @@ async function spawnGateway(
     },
   };
 }
-import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "../local/postgres.ts";
-import { run } from "../local/process.ts";
-import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
-import { percentile } from "./bench-stack.ts";
-import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
 
 const timeZone = "America/Chicago";
 const target = { eventsPerSecond: 500, p99Ms: 100 };
@@ -694,22 +695,15 @@ function parseOptions() {
       profile: { type: "boolean", default: false },
     },
   });
-  const positive = (name: string, raw: string) => {
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < 1) {
-      throw new Error(`--${name} must be a positive integer, got ${raw}`);
-    }
-    return value;
-  };
   return {
-    events: positive("events", values.events),
-    concurrency: positive("concurrency", values.concurrency),
-    rate: positive("rate", values.rate),
+    events: positiveOption("events", values.events),
+    concurrency: positiveOption("concurrency", values.concurrency),
+    rate: positiveOption("rate", values.rate),
     functionPool: values["function-pool"] === undefined
       ? undefined
-      : positive("function-pool", values["function-pool"]),
-    sqlPool: positive("sql-pool", values["sql-pool"]),
-    seed: positive("seed", values.seed),
+      : positiveOption("function-pool", values["function-pool"]),
+    sqlPool: positiveOption("sql-pool", values["sql-pool"]),
+    seed: positiveOption("seed", values.seed),
     profile: values.profile,
   };
 }
@@ -732,12 +726,7 @@ async function main(): Promise<number> {
     const traffic = generateTraffic(options.events, options.seed);
 
     step(`fresh bench stack: database ${stack.dbPort}, functions ${stack.apiPort}, ${stack.dir}`);
-    await removeCluster(stack);
-    await ensureCluster(stack);
-    await startPostgres(stack);
-    await applyPlatform(dbUrl(stack));
-    await applyMigrations(dbUrl(stack));
-    await applySeed(dbUrl(stack));
+    await freshDatabase(stack);
 
     const functionEnv: Record<string, string> = {
       SUPABASE_URL: apiUrl(stack),

@@ -2,7 +2,8 @@
 // stand-ins first (only what the platform would have pre-provisioned), then the project's
 // migrations through the Supabase CLI, then the local seed.
 import { join } from "node:path";
-import { repoRoot } from "./config.ts";
+import { dbUrl, repoRoot, type StackConfig } from "./config.ts";
+import { ensureCluster, removeCluster, startPostgres } from "./postgres.ts";
 import { run } from "./process.ts";
 
 const supabaseCli = join(repoRoot, "node_modules", ".bin", "supabase");
@@ -51,6 +52,21 @@ export async function applyMigrations(databaseUrl: string): Promise<void> {
 
 export async function applySeed(databaseUrl: string): Promise<void> {
   await psqlFile(databaseUrl, join(repoRoot, "supabase", "seed.sql"));
+}
+
+/**
+ * A brand-new cluster for the stack, running, with the platform stand-ins, the migrations and the
+ * seed applied: what `npm test` and the benchmarks start from. Returns its URL.
+ */
+export async function freshDatabase(stack: StackConfig): Promise<string> {
+  await removeCluster(stack);
+  await ensureCluster(stack);
+  await startPostgres(stack);
+  const url = dbUrl(stack);
+  await applyPlatform(url);
+  await applyMigrations(url);
+  await applySeed(url);
+  return url;
 }
 
 /** Points the Vault's project_url at a stack whose functions live on another port. */

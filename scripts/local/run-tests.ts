@@ -7,8 +7,8 @@
 // fresh database.
 import { join } from "node:path";
 import { dbUrl, repoRoot, stackConfig, stackEnv } from "./config.ts";
-import { applyMigrations, applyPlatform, applySeed, cliDatabaseUrl, psqlFile } from "./database.ts";
-import { ensureCluster, removeCluster, startPostgres, stopPostgres } from "./postgres.ts";
+import { cliDatabaseUrl, freshDatabase, psqlFile } from "./database.ts";
+import { stopPostgres } from "./postgres.ts";
 
 interface StepResult {
   name: string;
@@ -99,13 +99,7 @@ function pgTapFiles(dir: string): string[] {
 
 async function prepareDatabase(): Promise<void> {
   await stopPostgres(stack).catch(() => {});
-  await removeCluster(stack);
-  await ensureCluster(stack);
-  await startPostgres(stack);
-  const url = dbUrl(stack);
-  await applyPlatform(url);
-  await applyMigrations(url);
-  await applySeed(url);
+  const url = await freshDatabase(stack);
   await psqlFile(url, join(repoRoot, "supabase", "tests", "_setup", "test_helpers.sql"));
 }
 
