@@ -91,13 +91,14 @@ returns table (
   connection_id uuid,
   base_url text,
   api_key text,
+  key_kind text,
   timezone text
 )
 language sql
 stable
 set search_path = ''
 as $$
-  select w.id, w.bison_workspace_id, w.connection_id, c.base_url, s.decrypted_secret,
+  select w.id, w.bison_workspace_id, w.connection_id, c.base_url, s.decrypted_secret, k.key_kind,
          private.workspace_timezone(w.id)
   from public.workspaces w
   join public.bison_connections c on c.id = w.connection_id
@@ -106,5 +107,6 @@ as $$
   where target_workspace_id is null or w.id = target_workspace_id;
 $$;
 comment on function private.workspace_api_access(bigint) is
-  'Base URL, API key and reporting time zone of a workspace (all workspaces with a key when '
+  'Base URL, API key and its kind (workspace or super_admin: a super-admin key must switch to '
+  'the workspace first), and reporting time zone of a workspace (all workspaces with a key when '
   'null). For the service only: it returns secrets.';

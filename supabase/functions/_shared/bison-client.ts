@@ -281,6 +281,35 @@ export function createBisonClient(options: BisonClientOptions) {
 }
 export type BisonClient = ReturnType<typeof createBisonClient>;
 
+/** What calling Bison for one workspace needs to know of its key. */
+export interface WorkspaceKey {
+  api_key: string;
+  /** A super_admin key serves every workspace of its user, one at a time. */
+  key_kind: "workspace" | "super_admin";
+  bison_workspace_id: number;
+}
+
+/** Holds a lock on an API key, shared with every other run, while work runs. */
+export type KeyLock = <T>(apiKey: string, work: () => Promise<T>) => Promise<T>;
+
+/**
+ * Runs work with the client pointed at the workspace: straight away with a workspace's own key;
+ * with a super-admin key, under the key's lock and after switching to the workspace, since the
+ * key follows its user's current workspace.
+ */
+export function asWorkspace<T>(
+  client: BisonClient,
+  key: WorkspaceKey,
+  keyLock: KeyLock,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (key.key_kind !== "super_admin") return work();
+  return keyLock(
+    key.api_key,
+    () => withWorkspaceSwitched(client, key.api_key, key.bison_workspace_id, work),
+  );
+}
+
 const switchLocks = new Map<string, Promise<unknown>>();
 
 /**

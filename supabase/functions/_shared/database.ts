@@ -2,6 +2,7 @@
 // pool, no prepared statements (Supavisor's transaction mode cannot keep them), bounded waits so a
 // caller with its own deadline (Bison gives webhooks 15 s) always gets an answer.
 import postgres from "postgres";
+import { sha256Hex } from "./http.ts";
 
 export type Sql = postgres.Sql;
 
@@ -16,6 +17,31 @@ export function connectDatabase(applicationName: string, databaseUrl?: string): 
     onnotice: () => {},
     connection: { application_name: applicationName, statement_timeout: 10_000 },
   });
+}
+
+/**
+ * Runs work while holding a lock on this API key that every run shares, whatever process it is
+ * in: a session-level advisory lock on a connection of its own. The key itself is only hashed.
+ */
+export async function withKeyLock<T>(sql: Sql, apiKey: string, work: () => Promise<T>): Promise<T> {
+  const lockKey = sha256Hex(apiKey);
+  const reserved = await sql.reserve();
+  try {
+    // Waiting for another run's switch-and-fetch may take longer than a statement may.
+    await reserved`set statement_timeout = 0`;
+    try {
+      await reserved`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`;
+      try {
+        return await work();
+      } finally {
+        await reserved`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
+      }
+    } finally {
+      await reserved`reset statement_timeout`;
+    }
+  } finally {
+    reserved.release();
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { hasValidCronSecret } from "../_shared/cron-auth.ts";
 import { json } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
-import type { BisonClient, BisonReply } from "../_shared/bison-client.ts";
+import { asWorkspace, type BisonClient, type BisonReply } from "../_shared/bison-client.ts";
 import type { HealthStore, WorkspaceAccess } from "./store.ts";
 
 export interface HealthDeps {
@@ -118,9 +118,19 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
       const since = await deps.store.lastInterestedReplyAt(access.workspace_id);
       // A day of overlap: anything already stored is a duplicate and changes nothing.
       const horizon = since ? since.getTime() - 86_400_000 : null;
-      const { items } = await client.listInterestedReplies((page) =>
-        horizon !== null &&
-        page.every((reply) => Date.parse(reply.date_received ?? "") < horizon)
+      statsDay = localDate(now(), access.timezone);
+      const day = statsDay;
+      const { items, stats } = await asWorkspace(
+        client,
+        access,
+        deps.store.withKeyLock,
+        async () => ({
+          items: (await client.listInterestedReplies((page) =>
+            horizon !== null &&
+            page.every((reply) => Date.parse(reply.date_received ?? "") < horizon)
+          )).items,
+          stats: await client.workspaceStats(day, day),
+        }),
       );
       // The first page may reach back further than the horizon: those are already known.
       const recent = horizon === null
@@ -134,12 +144,7 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
         );
         if (outcome !== "duplicate") figures.repliesIngested++;
       }
-      statsDay = localDate(now(), access.timezone);
-      await deps.store.saveStats(
-        access.workspace_id,
-        statsDay,
-        await client.workspaceStats(statsDay, statsDay),
-      );
+      await deps.store.saveStats(access.workspace_id, day, stats);
     } catch (error) {
       figures.error = (error as Error).message;
     }
@@ -161,7 +166,13 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
       const day = previousDay(localDate(now(), access.timezone));
       try {
         const client = deps.clientFor(access.base_url, access.api_key);
-        await deps.store.saveStats(access.workspace_id, day, await client.workspaceStats(day, day));
+        const stats = await asWorkspace(
+          client,
+          access,
+          deps.store.withKeyLock,
+          () => client.workspaceStats(day, day),
+        );
+        await deps.store.saveStats(access.workspace_id, day, stats);
       } catch (error) {
         failed.push({ workspace_id: access.workspace_id, error: (error as Error).message });
       }

@@ -1,15 +1,13 @@
 // The health store backed by the SQL of migrations create_health_checks and
 // schedule_health_and_failover.
-import type { Sql } from "../_shared/database.ts";
+import { type Sql, withKeyLock } from "../_shared/database.ts";
 import { storableJson } from "../_shared/json.ts";
-import type { WorkspaceStats } from "../_shared/bison-client.ts";
+import type { KeyLock, WorkspaceKey, WorkspaceStats } from "../_shared/bison-client.ts";
 
-export interface WorkspaceAccess {
+export interface WorkspaceAccess extends WorkspaceKey {
   workspace_id: number;
-  bison_workspace_id: number;
   connection_id: string;
   base_url: string;
-  api_key: string;
   timezone: string;
 }
 
@@ -26,6 +24,8 @@ export interface HealthStore {
   alertFailed(id: number, error: string): Promise<void>;
   slackWebhookUrl(): Promise<string | null>;
   workspaceAccess(workspaceId: number | null): Promise<WorkspaceAccess[]>;
+  /** Holds the lock every run shares on a super-admin key while it is switched and used. */
+  withKeyLock: KeyLock;
   lastInterestedReplyAt(workspaceId: number): Promise<Date | null>;
   ingestEvent(connectionId: string, payload: Record<string, unknown>): Promise<string>;
   saveStats(workspaceId: number, day: string, stats: WorkspaceStats): Promise<void>;
@@ -70,9 +70,10 @@ export function databaseHealthStore(sql: Sql): HealthStore {
     async workspaceAccess(workspaceId) {
       return await sql<WorkspaceAccess[]>`
         select workspace_id::int, bison_workspace_id::int, connection_id, base_url, api_key,
-               timezone
+               key_kind, timezone
         from private.workspace_api_access(${workspaceId})`;
     },
+    withKeyLock: (apiKey, work) => withKeyLock(sql, apiKey, work),
     async lastInterestedReplyAt(workspaceId) {
       const [row] = await sql`
         select max(received_at) as at from public.replies

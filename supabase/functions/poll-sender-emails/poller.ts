@@ -3,19 +3,18 @@
 // within a wall-clock budget that leaves the rest for the next run. A workspace's mailboxes are
 // written only after a complete fetch; any failure stays with that workspace.
 import {
+  asWorkspace,
   type BisonClient,
   BisonCredentialError,
+  type KeyLock,
   type PageProgress,
   type SenderEmail,
-  withWorkspaceSwitched,
+  type WorkspaceKey,
 } from "../_shared/bison-client.ts";
 
-export interface ClaimedWorkspace {
+export interface ClaimedWorkspace extends WorkspaceKey {
   workspace_id: number;
-  bison_workspace_id: number;
   base_url: string;
-  api_key: string;
-  key_kind: "workspace" | "super_admin";
   sync_run_id: number;
 }
 
@@ -39,7 +38,7 @@ export interface PollStore {
    * Runs work while holding a lock on this API key shared by every run (a super-admin key's
    * current workspace is global state on Bison's side).
    */
-  withKeyLock<T>(apiKey: string, work: () => Promise<T>): Promise<T>;
+  withKeyLock: KeyLock;
   /** Private Realtime broadcast on workspace:<id>:sync; must never throw. */
   broadcast(workspaceId: number, event: string, payload: Record<string, unknown>): Promise<void>;
 }
@@ -111,13 +110,12 @@ export async function pollDueWorkspaces(options: PollOptions): Promise<PollSumma
             total: progress.total,
           });
         });
-      const { items, pages } = claimed.key_kind === "super_admin"
-        ? await options.store.withKeyLock(
-          claimed.api_key,
-          () =>
-            withWorkspaceSwitched(client, claimed.api_key, claimed.bison_workspace_id, fetchAll),
-        )
-        : await fetchAll();
+      const { items, pages } = await asWorkspace(
+        client,
+        claimed,
+        options.store.withKeyLock,
+        fetchAll,
+      );
       figures.pages = pages;
       figures.mailboxesSeen = items.length;
       Object.assign(

@@ -1,6 +1,5 @@
 // The poll store backed by the SQL functions of migration create_mailbox_polling.
-import type { Sql } from "../_shared/database.ts";
-import { sha256Hex } from "../_shared/http.ts";
+import { type Sql, withKeyLock } from "../_shared/database.ts";
 import { storableJson } from "../_shared/json.ts";
 import type { ClaimedWorkspace, PollStore } from "./poller.ts";
 
@@ -47,28 +46,7 @@ export function databasePollStore(sql: Sql): PollStore {
           ${figures.mailboxesSeen}, ${figures.upserted}, ${figures.removed}, ${figures.complete},
           ${figures.error})`;
     },
-    async withKeyLock(apiKey, work) {
-      // A session-level advisory lock on a dedicated connection, so overlapping runs (other
-      // processes) take turns too; the key itself is only hashed.
-      const lockKey = sha256Hex(apiKey);
-      const reserved = await sql.reserve();
-      try {
-        // Waiting for another run's switch-and-fetch may take longer than a statement may.
-        await reserved`set statement_timeout = 0`;
-        try {
-          await reserved`select pg_advisory_lock(hashtextextended(${lockKey}, 0))`;
-          try {
-            return await work();
-          } finally {
-            await reserved`select pg_advisory_unlock(hashtextextended(${lockKey}, 0))`;
-          }
-        } finally {
-          await reserved`reset statement_timeout`;
-        }
-      } finally {
-        reserved.release();
-      }
-    },
+    withKeyLock: (apiKey, work) => withKeyLock(sql, apiKey, work),
     async broadcast(workspaceId, event, payload) {
       // realtime.send swallows its own failures; a dashboard's progress bar is never worth
       // failing a sync over, so ours are swallowed too.

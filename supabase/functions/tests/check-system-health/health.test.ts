@@ -276,6 +276,96 @@ Deno.test("an emergency catch-up of interested replies, then the late webhooks, 
   }
 });
 
+Deno.test("catch-up and reconcile through a super-admin key read each workspace's own data", async () => {
+  const replyOf = (id: number, workspace: number) => ({
+    id,
+    uuid: `uuid-${id}`,
+    subject: "Re: hello",
+    text_body: `yes from ${workspace}`,
+    date_received: new Date().toISOString(),
+    from_email_address: `lead${id}@example.test`,
+    interested: true,
+    lead_id: id + 1000,
+    campaign_id: 2,
+  });
+  const statsOf = (interested: number) => ({
+    emails_sent: "10",
+    total_leads_contacted: "10",
+    opened: "0",
+    unique_replies_per_contact: String(interested),
+    bounced: "0",
+    unsubscribed: "0",
+    interested: String(interested),
+  });
+  // The key starts out switched to workspace 31.
+  const simulator = startBisonSimulator({
+    superAdminKey: "super-admin-key-health",
+    workspaces: [31, 32].map((id) => ({
+      id,
+      name: `Client ${id}`,
+      apiKey: `unused-${id}-abcdef`,
+      mailboxes: generateMailboxes(2, id * 1000),
+      interestedReplies: [replyOf(id * 100 + 1, id)],
+      stats: statsOf(id - 30),
+    })),
+  });
+  try {
+    await withHealth(async ({ gatewayUrl, connectionName }) => {
+      const connected = await runBisonCli(
+        ["connect", "--name", connectionName, "--base-url", simulator.url],
+        `${gatewayUrl}/functions/v1`,
+      );
+      assert.equal(connected.code, 0, connected.stderr);
+      const ids = new Map<number, number>();
+      for (const bisonId of [31, 32]) {
+        const added = await runBisonCli([
+          "add-workspace",
+          "--connection",
+          connectionName,
+          "--workspace-id",
+          String(bisonId),
+          "--api-key",
+          "super-admin-key-health",
+          "--super-admin",
+        ]);
+        assert.equal(added.code, 0, added.stderr);
+        ids.set(bisonId, (added.result as { workspace_id: number }).workspace_id);
+      }
+      const call = async (route: string, body: Record<string, unknown>) => {
+        const response = await fetch(`${gatewayUrl}/functions/v1/check-system-health/${route}`, {
+          method: "POST",
+          headers: { "x-cron-secret": stack.cronSecret },
+          body: JSON.stringify(body),
+        });
+        const result = await response.json();
+        assert.equal(response.status, 200, JSON.stringify(result));
+        return result;
+      };
+
+      const caughtUp = await call("catch-up", { workspace_id: ids.get(32) });
+      assert.equal(caughtUp.replies_ingested, 1);
+      const replies = await sql`
+        select bison_reply_id::int as id, text_body from public.replies
+        where workspace_id = ${ids.get(32)!}`;
+      assert.deepEqual(replies.map((row) => ({ ...row })), [{
+        id: 3201,
+        text_body: "yes from 32",
+      }]);
+      const [today] = await sql`
+        select interested from public.bison_daily_stats where workspace_id = ${ids.get(32)!}`;
+      assert.equal(today.interested, 2, "workspace 32's own stats, not those of 31");
+
+      // The key is now switched to 32: reconciling 31 must switch it back.
+      await call("reconcile", { workspace_id: ids.get(31) });
+      const [stats] = await sql`
+        select interested from public.bison_daily_stats where workspace_id = ${ids.get(31)!}`;
+      assert.equal(stats.interested, 1, "workspace 31's own stats, not those of 32");
+    });
+  } finally {
+    await simulator.close();
+  }
+});
+
 Deno.test("only the cron secret may run checks; bad bodies are refused clearly", async () => {
   const gateway = await startTestGateway();
   try {
