@@ -32,22 +32,6 @@ comment on function private.jsonb_bigint(jsonb) is
   'A JSON number or numeric string (at most 18 digits, no fraction) as bigint; null for anything '
   'else (never raises).';
 
-create or replace function private.jsonb_integer(value jsonb)
-returns integer
-language plpgsql
-immutable
-strict
-set search_path = ''
-as $$
-declare
-  parsed bigint := private.jsonb_bigint(value);
-begin
-  return case when parsed between -2147483648 and 2147483647 then parsed::integer end;
-end;
-$$;
-comment on function private.jsonb_integer(jsonb) is
-  'Like private.jsonb_bigint, for integer columns: null when out of range (never raises).';
-
 create or replace function private.jsonb_timestamptz(value jsonb)
 returns timestamptz
 language plpgsql
@@ -174,14 +158,6 @@ comment on function private.next_lead_status(text, text) is
   'Forward-only lead pipeline: contacted -> replied -> interested; bounced and unsubscribed are '
   'terminal. Returns the status after an event suggesting event_status.';
 
-create type private.webhook_mailbox_numbers as (
-  id bigint, daily_limit bigint, emails_sent bigint, replied bigint, opened bigint,
-  unsubscribed bigint, bounced bigint, unique_replies bigint, unique_opens bigint,
-  total_leads_contacted bigint, interested bigint
-);
-comment on type private.webhook_mailbox_numbers is
-  'The numbers of a webhook''s sender_email object, once normalised to bigint.';
-
 create or replace function private.upsert_sender_email_from_webhook(
   event private.webhook_events,
   mailbox jsonb
@@ -198,42 +174,44 @@ declare
     when 'email_account_removed' then 'removed'
   end;
   warmup_disabled boolean := event.event_type like 'warmup_disabled_%';
+  bison_id bigint := private.jsonb_bigint(mailbox -> 'id');
+  mailbox_daily_limit bigint := private.jsonb_bigint(mailbox -> 'daily_limit');
   mailbox_id bigint;
 begin
+  if bison_id is null then
+    return null;
+  end if;
   insert into public.sender_emails as s (
     connection_id, bison_sender_email_id, workspace_id, email, name, status, connection_type,
     daily_limit, emails_sent, replied, opened, unsubscribed, bounced, unique_replies,
     unique_opens, total_leads_contacted, interested, bison_updated_at,
     connected_at, disconnected_at, removed_at, warmup_enabled, warmup_disabled_at
   )
-  select
+  values (
     event.connection_id,
-    c.id,
+    bison_id,
     event.workspace_id,
     lower(nullif(btrim(mailbox ->> 'email'), '')),
     mailbox ->> 'name',
     coalesce(account_status, lower(nullif(btrim(mailbox ->> 'status'), ''))),
     nullif(btrim(mailbox ->> 'type'), ''),
-    case when c.daily_limit between 0 and 2147483647 then c.daily_limit::integer end,
-    c.emails_sent, c.replied, c.opened, c.unsubscribed, c.bounced, c.unique_replies,
-    c.unique_opens, c.total_leads_contacted, c.interested,
+    case when mailbox_daily_limit between 0 and 2147483647 then mailbox_daily_limit::integer end,
+    private.jsonb_bigint(mailbox -> 'emails_sent'),
+    private.jsonb_bigint(mailbox -> 'replied'),
+    private.jsonb_bigint(mailbox -> 'opened'),
+    private.jsonb_bigint(mailbox -> 'unsubscribed'),
+    private.jsonb_bigint(mailbox -> 'bounced'),
+    private.jsonb_bigint(mailbox -> 'unique_replies'),
+    private.jsonb_bigint(mailbox -> 'unique_opens'),
+    private.jsonb_bigint(mailbox -> 'total_leads_contacted'),
+    private.jsonb_bigint(mailbox -> 'interested'),
     private.jsonb_timestamptz(mailbox -> 'updated_at'),
     case when account_status = 'connected' then event.occurred_at end,
     case when account_status = 'disconnected' then event.occurred_at end,
     case when account_status = 'removed' then event.occurred_at end,
     case when warmup_disabled then false end,
     case when warmup_disabled then event.occurred_at end
-  -- Every counter normalised in one pass (numbers or numeric strings; anything else null): one
-  -- statement instead of a helper call per field on the hottest path of ingest.
-  from jsonb_populate_record(null::private.webhook_mailbox_numbers, (
-    select jsonb_object_agg(f.key, case
-      when jsonb_typeof(f.value) in ('number', 'string')
-           and btrim(f.value #>> '{}') ~ '^-?\d{1,18}(\.0+)?$'
-        then to_jsonb(split_part(btrim(f.value #>> '{}'), '.', 1)::bigint) end)
-    from jsonb_each(mailbox) f
-    where f.key in ('id', 'daily_limit', 'emails_sent', 'replied', 'opened', 'unsubscribed',
-                    'bounced', 'unique_replies', 'unique_opens', 'total_leads_contacted',
-                    'interested'))) c
+  )
   on conflict (connection_id, bison_sender_email_id) do update set
     workspace_id = coalesce(excluded.workspace_id, s.workspace_id),
     email = coalesce(excluded.email, s.email),
@@ -289,8 +267,7 @@ begin
   returning id into mailbox_id;
   if mailbox_id is null then
     select s.id into mailbox_id from public.sender_emails s
-    where s.connection_id = event.connection_id
-      and s.bison_sender_email_id = private.jsonb_bigint(mailbox -> 'id');
+    where s.connection_id = event.connection_id and s.bison_sender_email_id = bison_id;
   end if;
   return mailbox_id;
 end;
@@ -298,7 +275,8 @@ $$;
 comment on function private.upsert_sender_email_from_webhook(private.webhook_events, jsonb) is
   'Applies a webhook''s sender_email object: counters and snapshot fields only when newer than '
   'the stored bison_updated_at; account events set connected/disconnected/removed with the time '
-  'they happened when they are the latest status change. Returns the mailbox row id.';
+  'they happened when they are the latest status change. Returns the mailbox row id, or null '
+  '(nothing written) when the object has no usable id.';
 
 create or replace function private.apply_webhook_event(event private.webhook_events)
 returns text
@@ -348,8 +326,7 @@ begin
   end if;
   v_local_day := (event.occurred_at at time zone private.workspace_timezone(event.workspace_id))::date;
 
-  if jsonb_typeof(data -> 'sender_email') = 'object'
-     and private.jsonb_bigint(data #> '{sender_email,id}') is not null then
+  if jsonb_typeof(data -> 'sender_email') = 'object' then
     v_mailbox_id := private.upsert_sender_email_from_webhook(event, data -> 'sender_email');
   end if;
 
