@@ -6,9 +6,11 @@ import assert from "node:assert/strict";
 import {
   connect,
   eventually,
+  runCronJob,
   startTestDispatcher,
   startTestGateway,
   testStack,
+  withProjectUrl,
 } from "./_support/stack.ts";
 
 const stack = testStack();
@@ -26,31 +28,15 @@ async function withScheduledPath(
     path text not null,
     body jsonb not null,
     received_at timestamptz not null default now())`;
-  const [{ previous }] = await sql`
-    select decrypted_secret as previous from vault.decrypted_secrets where name = 'project_url'`;
   const gateway = await startTestGateway();
   const dispatcher = startTestDispatcher();
   try {
-    await sql`select vault.update_secret(id, ${gateway.url}) from vault.secrets
-              where name = 'project_url'`;
-    await body({ sql, gatewayUrl: gateway.url });
+    await withProjectUrl(sql, gateway.url, () => body({ sql, gatewayUrl: gateway.url }));
   } finally {
-    await sql`select vault.update_secret(id, ${previous}) from vault.secrets
-              where name = 'project_url'`;
     await dispatcher.stop();
     await gateway.close();
     await sql.end();
   }
-}
-
-/** Runs a job's command as pg_cron 1.4+ does: as the job's user, in a transaction of its own. */
-async function runCronJobCommand(sql: ReturnType<typeof connect>, jobName: string) {
-  const [job] = await sql`select command, username from cron.job where jobname = ${jobName}`;
-  assert(job, `cron job ${jobName} exists`);
-  await sql.begin(async (tx) => {
-    await tx.unsafe(`set local role "${job.username.replaceAll('"', '""')}"`);
-    await tx.unsafe(job.command);
-  });
 }
 
 Deno.test("a cron job's call reaches the function, which records it; the response is kept", async () => {
@@ -58,7 +44,7 @@ Deno.test("a cron job's call reaches the function, which records it; the respons
     const marker = crypto.randomUUID();
     await sql`select cron.schedule('e2e-cron-probe', '0 0 1 1 *', ${`select private.invoke_edge_function('cron-probe/tick', '{"marker": "${marker}"}'::jsonb, 5000)`})`;
     try {
-      await runCronJobCommand(sql, "e2e-cron-probe");
+      await runCronJob(sql, "e2e-cron-probe");
     } finally {
       await sql`select cron.unschedule('e2e-cron-probe')`;
     }
@@ -95,10 +81,12 @@ Deno.test("the same call without the cron secret is refused with 401 and writes 
         headers := ${sql.json({ Authorization: `Bearer ${stack.anonKey}` })}
       ) as id`;
     const response = await eventually("the recorded response", async () => {
-      const [row] = await sql`select status_code from net._http_response where id = ${id}`;
+      const [row] = await sql`
+        select status_code, content from net._http_response where id = ${id}`;
       return row;
     });
     assert.deepEqual(response.status_code, 401);
+    assert.deepEqual(JSON.parse(response.content), { error: "unauthorized" }, "the function's 401");
     const [{ calls }] = await sql`
       select count(*)::int as calls from e2e_fixture.cron_probe_calls
       where body->>'marker' = ${marker}`;
@@ -119,9 +107,11 @@ Deno.test("a wrong cron secret is refused too", async () => {
     }
       ) as id`;
     const response = await eventually("the recorded response", async () => {
-      const [row] = await sql`select status_code from net._http_response where id = ${id}`;
+      const [row] = await sql`
+        select status_code, content from net._http_response where id = ${id}`;
       return row;
     });
     assert.deepEqual(response.status_code, 401);
+    assert.deepEqual(JSON.parse(response.content), { error: "unauthorized" }, "the function's 401");
   });
 });

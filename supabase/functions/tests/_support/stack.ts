@@ -79,6 +79,38 @@ export function userToken(userId: string, stack = testStack()): Promise<string> 
   }, stack.jwtSecret);
 }
 
+/**
+ * Runs a job's command as pg_cron 1.4+ does: as the job's user, in a transaction of its own.
+ * Returns the first value the command selects: for a job calling private.invoke_edge_function,
+ * the pg_net request id, whose answer lands in net._http_response.
+ */
+export async function runCronJob(sql: postgres.Sql, jobName: string): Promise<unknown> {
+  const [job] = await sql`select command, username from cron.job where jobname = ${jobName}`;
+  if (!job) throw new Error(`no cron job named ${jobName}`);
+  return await sql.begin(async (tx) => {
+    await tx.unsafe(`set local role "${job.username.replaceAll('"', '""')}"`);
+    const [row] = await tx.unsafe(job.command);
+    return row ? Object.values(row)[0] : undefined;
+  });
+}
+
+/** Points the Vault's project_url (where cron jobs send their calls) at url while body runs. */
+export async function withProjectUrl<T>(
+  sql: postgres.Sql,
+  url: string,
+  body: () => Promise<T>,
+): Promise<T> {
+  const [{ previous }] = await sql`
+    select decrypted_secret as previous from vault.decrypted_secrets where name = 'project_url'`;
+  await sql`select vault.update_secret(id, ${url}) from vault.secrets where name = 'project_url'`;
+  try {
+    return await body();
+  } finally {
+    await sql`select vault.update_secret(id, ${previous}) from vault.secrets
+              where name = 'project_url'`;
+  }
+}
+
 /** Polls until check() returns a value other than undefined, or fails after timeoutMs. */
 export async function eventually<T>(
   what: string,

@@ -5,9 +5,11 @@ import assert from "node:assert/strict";
 import {
   connect,
   eventually,
+  runCronJob,
   startTestDispatcher,
   startTestGateway,
   testStack,
+  withProjectUrl,
 } from "../_support/stack.ts";
 
 const stack = testStack();
@@ -170,8 +172,6 @@ Deno.test("the hourly cron job computes a connection whose local day has just en
     where name ~ '^(Africa|America|Asia|Atlantic|Australia|Europe|Indian|Pacific)/[A-Za-z_]+$'
       and (now() at time zone name)::time between time '00:10' and time '02:50'
     order by name limit 1`;
-  const [{ previous }] = await sql`
-    select decrypted_secret as previous from vault.decrypted_secrets where name = 'project_url'`;
   const gateway = await startTestGateway();
   const dispatcher = startTestDispatcher();
   try {
@@ -180,24 +180,14 @@ Deno.test("the hourly cron job computes a connection whose local day has just en
       select day::text from private.provider_performance_due() where connection_id = ${connectionId}`;
     assert.equal(due?.day, day, `${zone} is due for ${day}`);
 
-    await sql`select vault.update_secret(id, ${gateway.url}) from vault.secrets
-              where name = 'project_url'`;
-    // As pg_cron runs it: the job's command, as its user, in a transaction of its own.
-    const [job] = await sql`
-      select command, username from cron.job where jobname = 'calculate-provider-performance'`;
-    assert.ok(job, "the job is scheduled");
-    let requestId = 0;
-    await sql.begin(async (tx) => {
-      await tx.unsafe(`set local role "${job.username.replaceAll('"', '""')}"`);
-      const [row] = await tx.unsafe(job.command);
-      requestId = Number(Object.values(row)[0]);
+    const response = await withProjectUrl(sql, gateway.url, async () => {
+      const requestId = Number(await runCronJob(sql, "calculate-provider-performance"));
+      return await eventually("the function's answer", async () => {
+        const [row] = await sql`
+          select status_code, content from net._http_response where id = ${requestId}`;
+        return row;
+      }, 30_000);
     });
-
-    const response = await eventually("the function's answer", async () => {
-      const [row] = await sql`
-        select status_code, content from net._http_response where id = ${requestId}`;
-      return row;
-    }, 30_000);
     assert.equal(response.status_code, 200, response.content);
     const summary = JSON.parse(response.content);
     assert.ok(
@@ -216,8 +206,6 @@ Deno.test("the hourly cron job computes a connection whose local day has just en
       where connection_id = ${connectionId}`;
     assert.equal(again.due, 0, "once computed, the next hourly run leaves it alone");
   } finally {
-    await sql`select vault.update_secret(id, ${previous}) from vault.secrets
-              where name = 'project_url'`;
     await sql`delete from public.bison_connections where name = ${name}`;
     await dispatcher.stop();
     await gateway.close();
