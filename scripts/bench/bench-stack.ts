@@ -7,14 +7,29 @@ import {
   localCronSecret,
   localJwtSecret,
   roleKey,
+  type StackConfig,
   stackConfig,
 } from "../local/config.ts";
 import { freshDatabase } from "../local/database.ts";
 import { startGateway } from "../local/gateway.ts";
-import { stopPostgres } from "../local/postgres.ts";
+import { pgPaths, postgresRunning, stopPostgres } from "../local/postgres.ts";
+
+/**
+ * Every benchmark rebuilds the same .local/bench database: refuses to start while one is running
+ * there, rather than wipe it under another benchmark. Call it before anything that would stop it.
+ */
+export async function assertBenchStackFree(stack: StackConfig): Promise<void> {
+  if (!(await postgresRunning(stack))) return;
+  throw new Error(
+    `the bench database (${stack.dir}, port ${stack.dbPort}) is running: another benchmark is ` +
+      `using it, so run one at a time. If none is running, stop it with: ` +
+      `pg_ctl stop -D ${(await pgPaths(stack)).data}`,
+  );
+}
 
 export async function startBenchStack(functionEnv: Record<string, string> = {}) {
   const stack = stackConfig("bench");
+  await assertBenchStackFree(stack);
   console.error("bench: building a fresh database (.local/bench)...");
   await freshDatabase(stack);
   const gateway = await startGateway({
@@ -45,6 +60,12 @@ export async function startBenchStack(functionEnv: Record<string, string> = {}) 
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+/** The calendar day `days` after an ISO day (YYYY-MM-DD; negative goes back). */
+export function addDay(isoDay: string, days = 1): string {
+  const [year, month, date] = isoDay.split("-").map(Number);
+  return new Date(Date.UTC(year, month - 1, date + days)).toISOString().slice(0, 10);
 }
 
 /** A command-line option that must be a whole number of at least 1; throws naming the option. */

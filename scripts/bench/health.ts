@@ -10,6 +10,7 @@ import postgres from "postgres";
 import { stackConfig } from "../local/config.ts";
 import { freshDatabase } from "../local/database.ts";
 import { stopPostgres } from "../local/postgres.ts";
+import { addDay, assertBenchStackFree } from "./bench-stack.ts";
 import {
   bisonReportsEndOf,
   calculateDay,
@@ -25,6 +26,10 @@ const { values } = parseArgs({
 const eventsPerHour = Number(values["events-per-hour"]);
 
 const stack = stackConfig("bench");
+await assertBenchStackFree(stack).catch((error) => {
+  console.error(`✗ ${error.message}`);
+  Deno.exit(1);
+});
 const url = await freshDatabase(stack);
 let exitCode = 0;
 const sql = postgres(url, { max: 2, prepare: false, onnotice: () => {} });
@@ -61,7 +66,7 @@ try {
   const provider = await calculateDay(
     sql,
     firstDay,
-    `${firstDay.replace(/\d\d$/, (d) => String(Number(d) + 1).padStart(2, "0"))} 00:05`,
+    `${addDay(firstDay)} 00:05`,
   );
 
   const [counts] = await sql`

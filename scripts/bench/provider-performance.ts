@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { dbUrl, stackConfig } from "../local/config.ts";
 import { freshDatabase } from "../local/database.ts";
-import { positiveOption } from "./bench-stack.ts";
+import { addDay, assertBenchStackFree, positiveOption } from "./bench-stack.ts";
 import { stopPostgres } from "../local/postgres.ts";
 
 export const targetMs = 1000;
@@ -192,6 +192,7 @@ function parseOptions() {
 async function main(): Promise<number> {
   const options = parseOptions();
   const stack = stackConfig("bench");
+  await assertBenchStackFree(stack); // before the try: its finally stops the bench database
   const step = (message: string) => console.error(`• ${message}`);
   let sql: postgres.Sql | undefined;
   try {
@@ -294,11 +295,6 @@ async function main(): Promise<number> {
       await stopPostgres(stack).catch((error) => console.error(`stopping PostgreSQL: ${error}`));
     }
   }
-}
-
-export function addDay(isoDay: string, days = 1): string {
-  const [year, month, date] = isoDay.split("-").map(Number);
-  return new Date(Date.UTC(year, month - 1, date + days)).toISOString().slice(0, 10);
 }
 
 if (import.meta.main) {

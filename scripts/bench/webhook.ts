@@ -31,7 +31,7 @@ import { freshDatabase } from "../local/database.ts";
 import { stopPostgres } from "../local/postgres.ts";
 import { run } from "../local/process.ts";
 import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
-import { percentile, positiveOption } from "./bench-stack.ts";
+import { addDay, assertBenchStackFree, percentile, positiveOption } from "./bench-stack.ts";
 import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
 
 interface Gateway {
@@ -149,17 +149,6 @@ async function snapshotFunctions(stack: StackConfig): Promise<string> {
  * The bench gateway lives only as long as a benchmark, so a taken port means another benchmark
  * (this one or scripts/bench/poll.ts) is using .local/bench: refuse before wiping its database.
  */
-function assertNoOtherBenchmark(stack: StackConfig): void {
-  try {
-    Deno.listen({ hostname: "127.0.0.1", port: stack.apiPort }).close();
-  } catch (error) {
-    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    throw new Error(
-      `port ${stack.apiPort} is taken: another benchmark is probably using ${stack.dir}`,
-    );
-  }
-}
-
 interface Connection {
   connection_id: string;
   webhook_url: string;
@@ -264,11 +253,6 @@ function localMidnight(day: string): number {
   return wall - zoneOffsetMs(first);
 }
 
-function addDays(day: string, days: number): string {
-  const [year, month, date] = day.split("-").map(Number);
-  return new Date(Date.UTC(year, month - 1, date + days)).toISOString().slice(0, 10);
-}
-
 interface Traffic {
   /** Every delivery in sending order (unique events and re-sends), as JSON text. */
   bodies: string[];
@@ -295,7 +279,7 @@ function generateTraffic(uniqueEvents: number, seed: number): Traffic {
 
   // The three local days before today in the reporting zone, and the instants that bound them.
   const today = localDay(new Date());
-  const days = [addDays(today, -3), addDays(today, -2), addDays(today, -1)];
+  const days = [addDay(today, -3), addDay(today, -2), addDay(today, -1)];
   const windowStart = localMidnight(days[0]);
   const windowEnd = localMidnight(today);
 
@@ -712,7 +696,7 @@ async function main(): Promise<number> {
   const options = parseOptions();
   // .local/bench, database 54342, functions 54341; durable like hosted (fsync on), unlike test.
   const stack = stackConfig("bench");
-  assertNoOtherBenchmark(stack); // before the try: its finally stops the bench database
+  await assertBenchStackFree(stack); // before the try: its finally stops the bench database
   const abort = new AbortController();
   const interrupt = () => abort.abort();
   Deno.addSignalListener("SIGINT", interrupt);
