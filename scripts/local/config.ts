@@ -26,8 +26,6 @@ export interface StackConfig {
   dbPort: number;
   apiPort: number;
   dir: string;
-  pgData: string;
-  pgSocketDir: string;
   logDir: string;
   pidDir: string;
   envFile: string;
@@ -46,8 +44,6 @@ export function stackConfig(name: StackName): StackConfig {
     dbPort: basePorts[name].db + offset,
     apiPort: basePorts[name].api + offset,
     dir,
-    pgData: join(dir, "postgres", "data"),
-    pgSocketDir: join(dir, "postgres", "run"),
     logDir: join(dir, "logs"),
     pidDir: join(dir, "run"),
     envFile: name === "dev" ? join(repoRoot, ".local", "stack.env") : join(dir, "stack.env"),

@@ -68,18 +68,3 @@ export async function freshDatabase(stack: StackConfig): Promise<string> {
   await applySeed(url);
   return url;
 }
-
-/** Points the Vault's project_url at a stack whose functions live on another port. */
-export async function setVaultSecret(
-  databaseUrl: string,
-  name: string,
-  value: string,
-): Promise<void> {
-  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
-  await psqlCommand(
-    databaseUrl,
-    `select vault.update_secret(id, ${literal(value)}) from vault.secrets where name = ${
-      literal(name)
-    };`,
-  );
-}

@@ -15,8 +15,6 @@ export interface DispatcherOptions {
 }
 
 export interface Dispatcher {
-  /** Requests performed since start. */
-  performed(): number;
   stop(): Promise<void>;
 }
 
@@ -42,7 +40,6 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   });
   const inFlight = new Set<Promise<void>>();
   let stopped = false;
-  let performed = 0;
   let lastPrune = 0;
 
   async function perform(request: QueuedRequest): Promise<void> {
@@ -90,7 +87,6 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
       values (${request.id}, ${outcome.status_code}, ${outcome.content_type},
               ${outcome.headers ? sql.json(outcome.headers) : null}, ${outcome.content},
               ${outcome.timed_out}, ${outcome.error_msg})`;
-    performed++;
   }
 
   async function claim(limit: number): Promise<QueuedRequest[]> {
@@ -132,7 +128,6 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
   })();
 
   return {
-    performed: () => performed,
     async stop() {
       stopped = true;
       await loop;

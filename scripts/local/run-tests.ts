@@ -150,11 +150,16 @@ async function main(): Promise<number> {
     }
     if (runAll || selectedTs.length) {
       await step("Deno tests", async () => {
+        // What the functions and dispatchers the tests start print, to read after a failure.
+        const functionLog = join(stack.logDir, "functions.log");
+        await Deno.mkdir(stack.logDir, { recursive: true });
+        await Deno.writeTextFile(functionLog, "");
         const { ok, output } = await runStreaming(
           deno,
           ["test", "--allow-all", ...selectedTs],
-          env,
+          { ...env, TEST_FUNCTION_LOG: functionLog },
         );
+        if (!ok) console.log(`output of the functions under test: ${functionLog}`);
         return { ok, ...denoCounts(output) };
       });
     }

@@ -109,7 +109,7 @@ export function startBisonSimulator(options: SimulatorOptions) {
   const faults: (Fault & { used: number })[] = [];
   const requests: RecordedRequest[] = [];
   let superAdminWorkspace = workspaces[0]?.id ?? null;
-  let pageLatencyMs = options.pageLatencyMs ?? 0;
+  const pageLatencyMs = options.pageLatencyMs ?? 0;
 
   function workspaceForKey(key: string | null): SimulatedWorkspace | null | "super" {
     if (!key) return null;
@@ -251,12 +251,6 @@ export function startBisonSimulator(options: SimulatorOptions) {
     requests,
     injectFault(fault: Fault) {
       faults.push({ ...fault, used: 0 });
-    },
-    clearFaults() {
-      faults.length = 0;
-    },
-    setPageLatency(ms: number) {
-      pageLatencyMs = ms;
     },
     close: () => server.shutdown(),
   };

@@ -41,9 +41,16 @@ export const fixturesDir = join(repoRoot, "supabase", "functions", "tests", "fix
 export const functionsDir = join(repoRoot, "supabase", "functions");
 
 /** A gateway over the project's functions plus the test fixtures, on a free port. */
-export async function startTestGateway(extraEnv: Record<string, string> = {}, stack = testStack()) {
-  const lines: string[] = [];
-  const gateway = await startGateway({
+/** Appends to the file npm test names (TEST_FUNCTION_LOG), which it points to after a failure. */
+function logTo(source: string): (line: string) => void {
+  const file = Deno.env.get("TEST_FUNCTION_LOG");
+  return (line) => {
+    if (file) Deno.writeTextFileSync(file, `[${source}] ${line}\n`, { append: true });
+  };
+}
+
+export function startTestGateway(extraEnv: Record<string, string> = {}, stack = testStack()) {
+  return startGateway({
     port: 0,
     jwtSecret: stack.jwtSecret,
     functionDirs: [functionsDir, fixturesDir],
@@ -55,19 +62,16 @@ export async function startTestGateway(extraEnv: Record<string, string> = {}, st
       CRON_SECRET: stack.cronSecret,
       ...extraEnv,
     },
-    log: (line) => lines.push(line),
+    log: logTo("gateway"),
   });
-  return { ...gateway, logLines: lines };
 }
 
 export function startTestDispatcher(stack = testStack()) {
-  const lines: string[] = [];
-  const dispatcher = startDispatcher({
+  return startDispatcher({
     databaseUrl: stack.databaseUrl,
     idleMs: 20,
-    log: (line) => lines.push(line),
+    log: logTo("dispatcher"),
   });
-  return { ...dispatcher, logLines: lines };
 }
 
 export function userToken(userId: string, stack = testStack()): Promise<string> {
