@@ -2,6 +2,7 @@
 // themselves with the cron secret in the x-cron-secret header. Compared in constant time, and
 // closed when the function has no secret configured.
 import { createHash, timingSafeEqual } from "node:crypto";
+import { json } from "./http.ts";
 
 export const cronSecretHeader = "x-cron-secret";
 
@@ -16,4 +17,21 @@ export function hasValidCronSecret(request: Request, expected: string | undefine
   if (!given) return false;
   // Hashing first makes both sides the same length, so the comparison leaks nothing about it.
   return timingSafeEqual(digest(given), digest(expected));
+}
+
+/**
+ * What a cron-called function answers before anything else: 405 to a method other than POST, 401
+ * without the cron secret. Null when the request may go on.
+ */
+export function refuseUnlessCronPost(
+  request: Request,
+  expected: string | undefined,
+): Response | null {
+  if (request.method !== "POST") {
+    return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
+  }
+  if (!hasValidCronSecret(request, expected)) {
+    return json(401, { error: "unauthorized: the x-cron-secret header is missing or wrong" });
+  }
+  return null;
 }

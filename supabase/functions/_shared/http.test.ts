@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { BodyTooLarge, readBodyLimited } from "./http.ts";
+import { z } from "zod";
+import { BodyTooLarge, readBodyLimited, readJsonBody } from "./http.ts";
 
 const post = (body: BodyInit, headers: Record<string, string> = {}) =>
   new Request("http://localhost/fn", { method: "POST", body, headers });
@@ -45,4 +46,21 @@ Deno.test("a body longer than its declared length is still refused past the limi
 
 Deno.test("no body reads as empty text", async () => {
   assert.equal(await readBodyLimited(new Request("http://localhost/fn"), 1024), "");
+});
+
+Deno.test("readJsonBody: empty is {}, and bad JSON, a wrong field or too much is refused", async () => {
+  const schema = z.object({ limit: z.number().int().optional() }).strict();
+  const read = (body: string, maxBytes?: number) => readJsonBody(post(body), schema, maxBytes);
+  assert.deepEqual(await read(""), { data: {} });
+  assert.deepEqual(await read('{"limit": 3}'), { data: { limit: 3 } });
+  const refusal = async (body: string, maxBytes?: number) => {
+    const result = await read(body, maxBytes);
+    assert.ok("refusal" in result, `refused: ${body}`);
+    return { status: result.refusal.status, ...(await result.refusal.json()) };
+  };
+  assert.deepEqual(await refusal("{nope"), { status: 400, error: "the body is not valid JSON" });
+  const wrong = await refusal('{"limit": "x"}');
+  assert.equal(wrong.status, 400);
+  assert.match(wrong.error, /^limit: /);
+  assert.equal((await refusal('{"limit": 1}', 5)).status, 413);
 });

@@ -1,6 +1,7 @@
 // Small HTTP helpers shared by the functions: JSON answers and a body reader that refuses to
 // buffer more than a limit, whatever Content-Length claims.
 import { createHash } from "node:crypto";
+import type { z } from "zod";
 
 export function json(status: number, body: unknown, headers: HeadersInit = {}): Response {
   return Response.json(body, { status, headers });
@@ -33,6 +34,38 @@ export async function readBodyLimited(request: Request, maxBytes: number): Promi
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(bytes);
+}
+
+/**
+ * The optional JSON body of a request (empty means {}), read up to maxBytes and checked against
+ * the schema: its data, or the answer to give instead (413, or 400 saying what is wrong).
+ */
+export async function readJsonBody<T>(
+  request: Request,
+  schema: z.ZodType<T>,
+  maxBytes = 64 * 1024,
+): Promise<{ data: T } | { refusal: Response }> {
+  let text: string;
+  try {
+    text = await readBodyLimited(request, maxBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLarge) {
+      return { refusal: json(413, { error: `the body is larger than ${maxBytes} bytes` }) };
+    }
+    throw error;
+  }
+  let body: unknown = {};
+  if (text.trim()) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return { refusal: json(400, { error: "the body is not valid JSON" }) };
+    }
+  }
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return { data: parsed.data };
+  const issue = parsed.error.issues[0];
+  return { refusal: json(400, { error: `${issue.path.join(".") || "body"}: ${issue.message}` }) };
 }
 
 /**

@@ -4,8 +4,8 @@
 // given day (every connection's, or one connection's local yesterday). Each connection's day is
 // computed in SQL, set-based, in a transaction of its own, so one failure never loses the others.
 import { z } from "zod";
-import { hasValidCronSecret } from "../_shared/cron-auth.ts";
-import { BodyTooLarge, json, readBodyLimited } from "../_shared/http.ts";
+import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
+import { json, readJsonBody } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
 
 /** A connection and one of its local days (YYYY-MM-DD). */
@@ -58,32 +58,10 @@ export function createProviderPerformanceHandler(
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
   const now = deps.now ?? (() => new Date());
   return async (request) => {
-    if (request.method !== "POST") {
-      return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
-    }
-    if (!hasValidCronSecret(request, deps.cronSecret)) {
-      return json(401, { error: "unauthorized: the x-cron-secret header is missing or wrong" });
-    }
-    let text: string;
-    try {
-      text = await readBodyLimited(request, maxBodyBytes);
-    } catch (error) {
-      if (error instanceof BodyTooLarge) return json(413, { error: "the body is too large" });
-      throw error;
-    }
-    let body: unknown = {};
-    if (text.trim()) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return json(400, { error: "the body is not valid JSON" });
-      }
-    }
-    const options = bodySchema.safeParse(body);
-    if (!options.success) {
-      const issue = options.error.issues[0];
-      return json(400, { error: `${issue.path.join(".") || "body"}: ${issue.message}` });
-    }
+    const refused = refuseUnlessCronPost(request, deps.cronSecret);
+    if (refused) return refused;
+    const options = await readJsonBody(request, bodySchema, maxBodyBytes);
+    if ("refusal" in options) return options.refusal;
     const { connection_id: connectionId, day } = options.data;
     const explicit = connectionId !== undefined || day !== undefined;
 

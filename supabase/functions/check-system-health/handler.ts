@@ -6,8 +6,8 @@
 //   (same idempotency keys as webhooks, so nothing counts twice), fetch Bison's stats for today.
 // - /reconcile {workspace_id?}: Bison's own numbers for each workspace's last complete local day.
 import { z } from "zod";
-import { hasValidCronSecret } from "../_shared/cron-auth.ts";
-import { json } from "../_shared/http.ts";
+import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
+import { json, readJsonBody } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
 import { asWorkspace, type BisonClient, type BisonReply } from "../_shared/bison-client.ts";
 import type { HealthStore, WorkspaceAccess } from "./store.ts";
@@ -70,11 +70,6 @@ export function interestedEventFromReply(
       ...(id(reply.campaign_id) ? { campaign: { id: id(reply.campaign_id) } } : {}),
     },
   };
-}
-
-async function readJson(request: Request): Promise<unknown> {
-  const text = await request.text();
-  return text.trim() ? JSON.parse(text) : {};
 }
 
 export function createHealthHandler(deps: HealthDeps): (request: Request) => Promise<Response> {
@@ -181,38 +176,23 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
   }
 
   return async (request) => {
-    if (request.method !== "POST") {
-      return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
-    }
-    if (!hasValidCronSecret(request, deps.cronSecret)) {
-      return json(401, { error: "unauthorized: the x-cron-secret header is missing or wrong" });
-    }
+    const refused = refuseUnlessCronPost(request, deps.cronSecret);
+    if (refused) return refused;
     const route = new URL(request.url).pathname.split("/").filter(Boolean).slice(1).join("/");
-    let body: unknown;
-    try {
-      body = await readJson(request);
-    } catch {
-      return json(400, { error: "the body is not valid JSON" });
+    if (!["", "catch-up", "reconcile"].includes(route)) {
+      return json(404, { error: `no route ${route}: use /catch-up or /reconcile` });
     }
     try {
       if (route === "") {
         const summary = await deps.store.runChecks();
         return json(200, { ...summary, ...await deliverAlerts() });
       }
-      const schema = route === "catch-up"
-        ? catchUpSchema
-        : route === "reconcile"
-        ? reconcileSchema
-        : null;
-      if (!schema) return json(404, { error: `no route ${route}: use /catch-up or /reconcile` });
-      const input = schema.safeParse(body);
-      if (!input.success) {
-        const issue = input.error.issues[0];
-        return json(400, { error: `${issue.path.join(".") || "body"}: ${issue.message}` });
+      if (route === "catch-up") {
+        const input = await readJsonBody(request, catchUpSchema);
+        return "refusal" in input ? input.refusal : await catchUp(input.data);
       }
-      return route === "catch-up"
-        ? await catchUp(input.data as z.infer<typeof catchUpSchema>)
-        : await reconcile(input.data as z.infer<typeof reconcileSchema>);
+      const input = await readJsonBody(request, reconcileSchema);
+      return "refusal" in input ? input.refusal : await reconcile(input.data);
     } catch (error) {
       log({ level: "error", msg: "health run failed", error: (error as Error).message });
       return isDatabaseUnavailable(error)

@@ -2,8 +2,8 @@
 // operators (`bison poll`), both with the cron secret; anything else is refused. Answers with the
 // run's summary once it is done.
 import { z } from "zod";
-import { hasValidCronSecret } from "../_shared/cron-auth.ts";
-import { json } from "../_shared/http.ts";
+import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
+import { json, readJsonBody } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
 import type { BisonClient } from "../_shared/bison-client.ts";
 import { pollDueWorkspaces, type PollStore } from "./poller.ts";
@@ -25,26 +25,10 @@ const bodySchema = z.object({
 export function createPollHandler(deps: PollHandlerDeps): (request: Request) => Promise<Response> {
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
   return async (request) => {
-    if (request.method !== "POST") {
-      return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
-    }
-    if (!hasValidCronSecret(request, deps.cronSecret)) {
-      return json(401, { error: "unauthorized: the x-cron-secret header is missing or wrong" });
-    }
-    const text = await request.text();
-    let body: unknown = {};
-    if (text.trim()) {
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return json(400, { error: "the body is not valid JSON" });
-      }
-    }
-    const options = bodySchema.safeParse(body);
-    if (!options.success) {
-      const issue = options.error.issues[0];
-      return json(400, { error: `${issue.path.join(".") || "body"}: ${issue.message}` });
-    }
+    const refused = refuseUnlessCronPost(request, deps.cronSecret);
+    if (refused) return refused;
+    const options = await readJsonBody(request, bodySchema);
+    if ("refusal" in options) return options.refusal;
     try {
       const summary = await pollDueWorkspaces({
         store: deps.store,
