@@ -7,7 +7,7 @@
 // fresh database.
 import { join } from "node:path";
 import { dbUrl, repoRoot, stackConfig, stackEnv } from "./config.ts";
-import { cliDatabaseUrl, freshDatabase, psqlFile } from "./database.ts";
+import { cliDatabaseUrl, freshDatabase, psqlCommand, psqlFile } from "./database.ts";
 import { stopPostgres } from "./postgres.ts";
 
 interface StepResult {
@@ -100,6 +100,9 @@ function pgTapFiles(dir: string): string[] {
 async function prepareDatabase(): Promise<void> {
   await stopPostgres(stack).catch(() => {});
   const url = await freshDatabase(stack);
+  // The scheduler runs nothing on its own here: a job firing mid-suite would queue requests and
+  // record runs under the tests' feet. Tests run a job's command themselves (docs/testing.md).
+  await psqlCommand(url, "update cron.job set active = false");
   await psqlFile(url, join(repoRoot, "supabase", "tests", "_setup", "test_helpers.sql"));
 }
 
