@@ -223,7 +223,9 @@ begin
       join net._http_response r on r.id = c.request_id
       where c.function_path = substring(j.command from 'invoke_edge_function\(''([^'']+)''')
       order by c.called_at desc limit 1
-    ) call on true;
+    ) call on true
+    -- A job an operator paused (cron.alter_job(..., active := false)) is not expected to run.
+    where j.active;
   end if;
 
   -- Drift between the webhook-derived counters and Bison's own numbers for the same local day.

@@ -1,6 +1,6 @@
 -- The checks' verdicts on hand-built situations, evaluated at a fixed instant.
 begin;
-select plan(12);
+select plan(13);
 
 insert into public.bison_connections (name, base_url) values ('pgtap', 'https://x.example.test');
 insert into public.workspaces (connection_id, bison_workspace_id, name)
@@ -66,6 +66,11 @@ select is(
   (select status from private.evaluate_health_checks('2026-11-20 12:30Z')
    where check_name = 'cron_job' and scope = 'job:pgtap-probe'),
   'down', 'a 5-minute job silent for 32 minutes is down');
+update cron.job set active = false where jobname = 'pgtap-probe';
+select is(
+  (select count(*) from private.evaluate_health_checks('2026-11-20 12:30Z')
+   where check_name = 'cron_job' and scope = 'job:pgtap-probe'),
+  0::bigint, 'a paused job is not checked');
 
 -- A provider whose reply rate fell by half yesterday (400 sends) is degraded.
 insert into public.provider_performance_history (connection_id, day, provider, reseller,
