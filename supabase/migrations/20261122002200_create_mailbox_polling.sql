@@ -120,9 +120,7 @@ declare
   connection uuid;
   upserted_count integer;
   removed_count integer := 0;
-  seen_ids bigint[] := array(
-    select (m ->> 'id')::bigint from jsonb_array_elements(coalesce(mailboxes, '[]'::jsonb)) m
-    where m ->> 'id' is not null);
+  seen_ids bigint[];
 begin
   select * into run from public.sender_email_sync_runs r where r.id = sync_run_id;
   if not found then
@@ -248,7 +246,10 @@ begin
       updated_at = now()
     returning s.bison_sender_email_id
   )
-  select count(*)::integer into upserted_count from written;
+  -- Every mailbox of the inventory is written (the upsert skips none), so these are all it holds.
+  select count(*)::integer, coalesce(array_agg(w.bison_sender_email_id), '{}')
+    into upserted_count, seen_ids
+  from written w;
 
   -- Mark-and-sweep: this is the whole inventory, so what it lacks is gone from Bison.
   update public.sender_emails s
