@@ -33,7 +33,7 @@ comment on table public.workspace_members is
   'Which users may read which workspace''s data (RLS on every workspace table asks here).';
 
 -- Policies call these predicates; security definer so that a policy on workspace_members itself
--- does not recurse, stable so the planner evaluates them once per statement.
+-- does not recurse. Called with a row's column they run once per row read.
 create or replace function private.is_workspace_member(target_workspace_id bigint)
 returns boolean
 language sql

@@ -19,21 +19,10 @@ security definer
 set search_path = ''
 as $$
 begin
+  -- The whole day row (workspace_id, day, every counter, updated_at): a new counter column is
+  -- broadcast without touching this function.
   perform realtime.send(
-    jsonb_build_object(
-      'workspace_id', new.workspace_id,
-      'day', new.day,
-      'emails_sent', new.emails_sent,
-      'first_contacts', new.first_contacts,
-      'opens', new.opens,
-      'replies', new.replies,
-      'interested', new.interested,
-      'bounces', new.bounces,
-      'unsubscribes', new.unsubscribes,
-      'manual_emails_sent', new.manual_emails_sent,
-      'untracked_replies', new.untracked_replies,
-      'updated_at', new.updated_at
-    ),
+    to_jsonb(new),
     'metrics_updated',
     'workspace:' || new.workspace_id || ':metrics',
     true

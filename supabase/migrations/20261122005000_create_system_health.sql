@@ -74,7 +74,8 @@ create table private.health_state (
   value timestamptz not null
 );
 comment on table private.health_state is
-  'Watermarks of the health checks (last reminder, last disconnect scan).';
+  'Watermarks of the health checks: last_alert_at, when problems were last announced (reminders '
+  'follow from it).';
 
 create table public.bison_daily_stats (
   workspace_id bigint not null references public.workspaces (id) on delete cascade,
