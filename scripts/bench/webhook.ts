@@ -27,9 +27,9 @@ import {
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
+import { bisonCliResult } from "../local/bison-cli.ts";
 import { freshDatabase } from "../local/database.ts";
 import { stopPostgres } from "../local/postgres.ts";
-import { run } from "../local/process.ts";
 import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
 import { addDay, assertBenchStackFree, percentile, positiveOption } from "./bench-stack.ts";
 import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
@@ -157,23 +157,10 @@ interface Connection {
 
 /** Creates a connection with the admin CLI, as an operator would. */
 async function connectBison(stack: StackConfig, name: string): Promise<Connection> {
-  const stdout = await run(Deno.execPath(), [
-    "run",
-    "--allow-all",
-    join(repoRoot, "scripts", "bison.ts"),
-    "connect",
-    "--name",
-    name,
-    "--base-url",
-    "https://bench.example.test",
-    "--timezone",
-    timeZone,
-  ], {
-    cwd: repoRoot,
-    env: { SUPABASE_DB_URL: dbUrl(stack), SUPABASE_FUNCTIONS_URL: functionsUrl(stack) },
-  });
-  const last = stdout.trim().split("\n").pop() ?? "";
-  const result = JSON.parse(last) as { connection_id: string; webhook_url: string };
+  const result = await bisonCliResult<{ connection_id: string; webhook_url: string }>(
+    ["connect", "--name", name, "--base-url", "https://bench.example.test", "--timezone", timeZone],
+    { SUPABASE_DB_URL: dbUrl(stack), SUPABASE_FUNCTIONS_URL: functionsUrl(stack) },
+  );
   const token = new URL(result.webhook_url).pathname.split("/").pop() ?? "";
   return { ...result, tokenSha256: sha256Hex(token) };
 }

@@ -11,6 +11,7 @@ import {
   stackConfig,
   stackEnv,
 } from "./config.ts";
+import { bisonCliResult } from "./bison-cli.ts";
 import { applyMigrations, applyPlatform, applySeed, psqlCommand } from "./database.ts";
 import {
   ensureCluster,
@@ -20,7 +21,7 @@ import {
   startPostgres,
   stopPostgres,
 } from "./postgres.ts";
-import { readPid, run, spawnDetached, stopPidFile, waitFor } from "./process.ts";
+import { readPid, spawnDetached, stopPidFile, waitFor } from "./process.ts";
 
 /** The demo Email Bison that `npm start` runs when no real one is connected. */
 const demoSimulatorPort = 54329;
@@ -70,13 +71,7 @@ async function startService(
 }
 
 async function bisonCli(stack: StackConfig, args: string[]): Promise<Record<string, unknown>> {
-  const output = await run(Deno.execPath(), [
-    "run",
-    "--allow-all",
-    join(repoRoot, "scripts", "bison.ts"),
-    ...args,
-  ], { env: await stackEnv(stack) });
-  return JSON.parse(output.trim().split("\n").pop() ?? "null");
+  return await bisonCliResult(args, await stackEnv(stack));
 }
 
 /**

@@ -7,6 +7,10 @@ import { repoRoot } from "../../../../scripts/local/config.ts";
 import { startGateway } from "../../../../scripts/local/gateway.ts";
 import { startDispatcher } from "../../../../scripts/local/dispatcher.ts";
 import { signJwt } from "../../../../scripts/local/jwt.ts";
+import {
+  type BisonCliRun,
+  runBisonCli as runSharedBisonCli,
+} from "../../../../scripts/local/bison-cli.ts";
 
 export interface TestStack {
   databaseUrl: string;
@@ -131,24 +135,15 @@ export async function eventually<T>(
 }
 
 /** Runs the admin CLI (scripts/bison.ts) against the test database; returns exit code and output. */
-export async function runBisonCli(
+export function runBisonCli(
   args: string[],
   functionsUrl = "http://127.0.0.1:9/functions/v1",
   stack = testStack(),
-): Promise<{ code: number; stdout: string; stderr: string; result: unknown }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", join(repoRoot, "scripts", "bison.ts"), ...args],
-    env: { SUPABASE_DB_URL: stack.databaseUrl, SUPABASE_FUNCTIONS_URL: functionsUrl },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(output.stdout);
-  const lastLine = stdout.trim().split("\n").pop() ?? "";
-  let result: unknown = null;
-  try {
-    result = JSON.parse(lastLine);
-  } catch { /* not JSON: the command failed */ }
-  return { code: output.code, stdout, stderr: new TextDecoder().decode(output.stderr), result };
+): Promise<BisonCliRun> {
+  return runSharedBisonCli(args, {
+    SUPABASE_DB_URL: stack.databaseUrl,
+    SUPABASE_FUNCTIONS_URL: functionsUrl,
+  });
 }
 
 /** A new Bison connection (unique name) whose webhook URL points at the given gateway. */
