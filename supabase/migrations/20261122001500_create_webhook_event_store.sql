@@ -12,6 +12,31 @@ insert into private.settings (key, value, description) values
   ('webhook_payload_retention', '"30 days"',
    'How long raw webhook payloads are kept before the pruning job deletes them (an interval).');
 
+-- How every SQL job reads a setting: its value, or the caller's default when it is not set.
+create or replace function private.setting_interval(setting_key text, fallback interval)
+returns interval
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce((select (value #>> '{}')::interval from private.settings where key = setting_key),
+                  fallback);
+$$;
+comment on function private.setting_interval(text, interval) is
+  'An interval setting from private.settings, or the fallback when it is not set.';
+
+create or replace function private.setting_numeric(setting_key text, fallback numeric)
+returns numeric
+language sql
+stable
+set search_path = ''
+as $$
+  select coalesce((select (value #>> '{}')::numeric from private.settings where key = setting_key),
+                  fallback);
+$$;
+comment on function private.setting_numeric(text, numeric) is
+  'A numeric setting from private.settings, or the fallback when it is not set.';
+
 create table private.webhook_events (
   id bigint generated always as identity primary key,
   connection_id uuid not null references public.bison_connections (id) on delete cascade,

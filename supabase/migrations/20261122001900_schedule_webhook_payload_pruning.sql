@@ -6,9 +6,7 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  retention interval := (
-    select (value #>> '{}')::interval from private.settings where key = 'webhook_payload_retention'
-  );
+  retention interval := private.setting_interval('webhook_payload_retention', null);
   deleted bigint := 0;
   batch bigint;
 begin

@@ -285,9 +285,7 @@ as $$
 declare
   target bigint;
   owner uuid;
-  poll_interval interval := coalesce(
-    (select (value #>> '{}')::interval from private.settings
-     where key = 'mailbox_poll_interval'), interval '5 minutes');
+  poll_interval interval := private.setting_interval('mailbox_poll_interval', interval '5 minutes');
 begin
   update public.sender_email_sync_runs r
   set finished_at = now(), pages = finish_workspace_poll.pages,
