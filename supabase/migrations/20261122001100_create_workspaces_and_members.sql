@@ -67,16 +67,31 @@ $$;
 comment on function private.workspace_timezone(bigint) is
   'The reporting time zone of a workspace: its own, else its connection''s, else UTC.';
 
+create or replace function private.is_connection_member(target_connection_id uuid)
+returns boolean
+language sql
+stable
+security definer
+set search_path = ''
+as $$
+  select exists (
+    select 1 from public.workspace_members m
+    join public.workspaces w on w.id = m.workspace_id
+    where w.connection_id = target_connection_id and m.user_id = (select auth.uid())
+  );
+$$;
+comment on function private.is_connection_member(uuid) is
+  'True when the calling user (auth.uid()) is a member of any workspace of the connection. For '
+  'RLS policies on connection-level tables.';
+grant execute on function private.is_connection_member(uuid) to authenticated, service_role;
+
 alter table public.workspaces enable row level security;
 alter table public.workspace_members enable row level security;
 
 create policy "members read their workspaces" on public.workspaces
   for select to authenticated using ((select private.is_workspace_member(id)));
 create policy "members read the connections of their workspaces" on public.bison_connections
-  for select to authenticated
-  using (exists (select 1 from public.workspaces w
-                 where w.connection_id = bison_connections.id
-                   and (select private.is_workspace_member(w.id))));
+  for select to authenticated using ((select private.is_connection_member(id)));
 create policy "members read their own memberships" on public.workspace_members
   for select to authenticated using (user_id = (select auth.uid()));
 

@@ -14,9 +14,9 @@ comment on function private.percent_of(numeric, numeric) is
   'part as a percentage of whole, rounded to 2 decimals; null when whole is 0 or null (never '
   'divides by zero). Plain numeric, e.g. percent_of(3, 200) = 1.50.';
 
--- private.workspace_timezone() reads public.bison_connections, which no API role may read, so a
--- caller acting as authenticated cannot use it. This one runs as its owner but only answers for a
--- workspace the caller may read: a member (authenticated), or a service caller.
+-- private.workspace_timezone() is not granted to API roles: it would tell anyone any workspace's
+-- zone. This one runs it as its owner, but only for a workspace the caller may read: a member
+-- (authenticated), or a service caller.
 create or replace function private.visible_workspace_timezone(target_workspace_id bigint)
 returns text
 language sql
@@ -24,14 +24,9 @@ stable
 security definer
 set search_path = ''
 as $$
-  select coalesce(w.timezone, c.timezone, 'UTC')
-  from public.workspaces w
-  join public.bison_connections c on c.id = w.connection_id
-  where w.id = target_workspace_id
-    and (
-      coalesce((select auth.role()), '') <> 'authenticated'
-      or (select private.is_workspace_member(target_workspace_id))
-    );
+  select private.workspace_timezone(target_workspace_id)
+  where coalesce((select auth.role()), '') <> 'authenticated'
+     or (select private.is_workspace_member(target_workspace_id));
 $$;
 comment on function private.visible_workspace_timezone(bigint) is
   'The reporting time zone of a workspace (its own, else its connection''s, else UTC), for '

@@ -58,24 +58,6 @@ comment on column public.provider_performance_history.total_daily_limit is
 comment on column public.provider_performance_history.utilisation is
   'emails_sent_day / total_daily_limit as a fraction; null when the capacity is 0.';
 
-create or replace function private.is_connection_member(target_connection_id uuid)
-returns boolean
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select exists (
-    select 1 from public.workspace_members m
-    join public.workspaces w on w.id = m.workspace_id
-    where w.connection_id = target_connection_id and m.user_id = (select auth.uid())
-  );
-$$;
-comment on function private.is_connection_member(uuid) is
-  'True when the calling user (auth.uid()) is a member of any workspace of the connection. For '
-  'RLS policies on connection-level tables.';
-grant execute on function private.is_connection_member(uuid) to authenticated, service_role;
-
 alter table public.provider_performance_history enable row level security;
 create policy "members read their connections' provider performance"
   on public.provider_performance_history
