@@ -7,6 +7,7 @@ import postgres from "postgres";
 import { readEnvFile, repoRoot } from "./local/config.ts";
 import { sha256Hex } from "../supabase/functions/_shared/http.ts";
 import { createBisonClient } from "../supabase/functions/_shared/bison-client.ts";
+import { storableJson } from "../supabase/functions/_shared/json.ts";
 
 const usage = `usage:
   bison connect --name <name> --base-url <url> [--timezone <IANA zone>]
@@ -193,17 +194,24 @@ async function discover(sql: postgres.Sql, args: string[]) {
   if (!values["api-key"]) throw new UsageError("--api-key <super-admin key> is required");
   const client = createBisonClient({ baseUrl: connection.base_url, apiKey: values["api-key"] });
   const { items } = await client.listWorkspaces();
-  const recorded = [];
-  for (const workspace of items) {
-    const [row] = await sql`
-      insert into public.workspaces (connection_id, bison_workspace_id, name)
-      values (${connection.id}, ${workspace.id}, ${workspace.name?.trim() ?? null})
-      on conflict (connection_id, bison_workspace_id) do update
-        set name = coalesce(excluded.name, public.workspaces.name), updated_at = now()
-      returning id::int, bison_workspace_id::int, name,
-        exists (select 1 from private.workspace_api_keys k
-                where k.workspace_id = public.workspaces.id) as has_api_key`;
-    recorded.push(row);
+  // Bison's order, each workspace once; all recorded in one statement, or none.
+  const listed = [...new Map(items.map((w) => [Number(w.id), w.name ?? null])).entries()]
+    .map(([id, name]) => ({ id, name }));
+  const rows = await sql`
+    insert into public.workspaces as w (connection_id, bison_workspace_id, name)
+    select ${connection.id}, d.id, btrim(d.name)
+    from jsonb_to_recordset(${storableJson(JSON.stringify(listed))}::text::jsonb)
+      as d(id bigint, name text)
+    on conflict (connection_id, bison_workspace_id) do update
+      set name = coalesce(excluded.name, w.name), updated_at = now()
+    returning w.id::int, w.bison_workspace_id::int, w.name,
+      exists (select 1 from private.workspace_api_keys k where k.workspace_id = w.id)
+        as has_api_key`;
+  const position = new Map(listed.map((w, index) => [w.id, index]));
+  const recorded = [...rows].sort((a, b) =>
+    position.get(a.bison_workspace_id)! - position.get(b.bison_workspace_id)!
+  );
+  for (const row of recorded) {
     console.error(
       `${row.bison_workspace_id}\t${row.name ?? ""}\t${
         row.has_api_key ? "key stored" : "no key yet: bison add-workspace"
