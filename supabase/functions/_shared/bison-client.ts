@@ -3,6 +3,7 @@
 // zod (counters as numbers or strings), timeouts on every request, 429 and 5xx retried with a
 // backoff that honours Retry-After, and 401/403 reported as a credential problem, never retried.
 import { z } from "zod";
+import { retryAfterMs } from "./http.ts";
 
 export class BisonError extends Error {
   constructor(message: string, readonly status?: number) {
@@ -120,13 +121,8 @@ export interface ListResult<T> {
 }
 
 function retryDelayMs(response: Response | null, attempt: number): number {
-  const header = response?.headers.get("retry-after");
-  if (header) {
-    const seconds = Number(header);
-    if (Number.isFinite(seconds)) return Math.min(Math.max(seconds, 0) * 1000, 60_000);
-    const date = Date.parse(header);
-    if (Number.isFinite(date)) return Math.min(Math.max(date - Date.now(), 0), 60_000);
-  }
+  const told = retryAfterMs(response?.headers);
+  if (told !== null) return Math.min(told, 60_000);
   return Math.min(500 * 2 ** attempt, 8000) * (0.75 + Math.random() * 0.5);
 }
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { z } from "zod";
-import { BodyTooLarge, readBodyLimited, readJsonBody } from "./http.ts";
+import { BodyTooLarge, readBodyLimited, readJsonBody, retryAfterMs } from "./http.ts";
 
 const post = (body: BodyInit, headers: Record<string, string> = {}) =>
   new Request("http://localhost/fn", { method: "POST", body, headers });
@@ -63,4 +63,16 @@ Deno.test("readJsonBody: empty is {}, and bad JSON, a wrong field or too much is
   assert.equal(wrong.status, 400);
   assert.match(wrong.error, /^limit: /);
   assert.equal((await refusal('{"limit": 1}', 5)).status, 413);
+});
+
+Deno.test("retryAfterMs reads seconds or an HTTP date, and nothing else", () => {
+  const headers = (value?: string) =>
+    new Headers(value === undefined ? {} : { "retry-after": value });
+  assert.equal(retryAfterMs(headers("3")), 3000);
+  assert.equal(retryAfterMs(headers()), null);
+  assert.equal(retryAfterMs(headers("soon")), null);
+  const inTenSeconds = new Date(Date.now() + 10_000).toUTCString();
+  const wait = retryAfterMs(headers(inTenSeconds))!;
+  assert.ok(wait > 8_000 && wait <= 10_000, `${wait} ms`);
+  assert.equal(retryAfterMs(headers(new Date(Date.now() - 60_000).toUTCString())), 0);
 });

@@ -68,6 +68,16 @@ export async function readJsonBody<T>(
   return { refusal: json(400, { error: `${issue.path.join(".") || "body"}: ${issue.message}` }) };
 }
 
+/** How long a Retry-After header (seconds or an HTTP date) asks to wait, in ms; null without one. */
+export function retryAfterMs(headers: Headers | undefined | null): number | null {
+  const value = headers?.get("retry-after");
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
+}
+
 /**
  * Hex SHA-256, for storing and looking up bearer tokens without keeping them. Synchronous on
  * purpose: crypto.subtle.digest hands each call to another thread, some 70 us per webhook.

@@ -12,6 +12,7 @@
 // prompt still asks for the tool, and an answer without it counts as malformed).
 import Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
+import { retryAfterMs } from "../_shared/http.ts";
 import {
   type Fact,
   factIds,
@@ -184,15 +185,6 @@ const defaultSleep = (ms: number, signal: AbortSignal) =>
     };
     signal.addEventListener("abort", onAbort, { once: true });
   });
-
-function retryAfterMs(headers: Headers | undefined): number | null {
-  const value = headers?.get("retry-after");
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
-}
 
 const transientStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529]);
 
