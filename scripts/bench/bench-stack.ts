@@ -1,12 +1,11 @@
 // The benchmarks' own stack (.local/bench, database 54342, functions 54341): built from nothing
 // like `npm test`'s, but durable like a hosted database (fsync on), and never dev or test data.
 import {
-  apiUrl,
   dbUrl,
+  functionEnv as stackFunctionEnv,
   functionsUrl,
   localCronSecret,
   localJwtSecret,
-  roleKey,
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
@@ -35,14 +34,7 @@ export async function startBenchStack(functionEnv: Record<string, string> = {}) 
   const gateway = await startGateway({
     port: stack.apiPort,
     jwtSecret: localJwtSecret,
-    env: {
-      SUPABASE_URL: apiUrl(stack),
-      SUPABASE_DB_URL: dbUrl(stack),
-      SUPABASE_ANON_KEY: await roleKey("anon"),
-      SUPABASE_SERVICE_ROLE_KEY: await roleKey("service_role"),
-      CRON_SECRET: localCronSecret,
-      ...functionEnv,
-    },
+    env: { ...await stackFunctionEnv(stack), ...functionEnv },
     log: () => {},
   });
   return {

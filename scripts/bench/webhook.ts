@@ -19,11 +19,10 @@ import postgres from "postgres";
 import {
   apiUrl,
   dbUrl,
+  functionEnv as stackFunctionEnv,
   functionsUrl,
-  localCronSecret,
   localJwtSecret,
   repoRoot,
-  roleKey,
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
@@ -699,13 +698,7 @@ async function main(): Promise<number> {
     step(`fresh bench stack: database ${stack.dbPort}, functions ${stack.apiPort}, ${stack.dir}`);
     await freshDatabase(stack);
 
-    const functionEnv: Record<string, string> = {
-      SUPABASE_URL: apiUrl(stack),
-      SUPABASE_DB_URL: dbUrl(stack),
-      SUPABASE_ANON_KEY: await roleKey("anon"),
-      SUPABASE_SERVICE_ROLE_KEY: await roleKey("service_role"),
-      CRON_SECRET: localCronSecret,
-    };
+    const functionEnv = await stackFunctionEnv(stack);
     if (options.functionPool) functionEnv.DB_POOL_SIZE = String(options.functionPool);
     // The gateway runs in a process of its own, as it would beside the database: sharing this
     // process's single event loop with 50 senders would measure the load generator.

@@ -61,15 +61,23 @@ export function roleKey(role: "anon" | "service_role"): Promise<string> {
 }
 
 /** The variables `supabase status -o env` would give scripts, for this stack. */
-export async function stackEnv(stack: StackConfig): Promise<Record<string, string>> {
+/** What the platform hands each function of the stack (and the cron secret it is given). */
+export async function functionEnv(stack: StackConfig): Promise<Record<string, string>> {
   return {
-    SUPABASE_DB_URL: dbUrl(stack),
     SUPABASE_URL: apiUrl(stack),
-    SUPABASE_FUNCTIONS_URL: functionsUrl(stack),
+    SUPABASE_DB_URL: dbUrl(stack),
     SUPABASE_ANON_KEY: await roleKey("anon"),
     SUPABASE_SERVICE_ROLE_KEY: await roleKey("service_role"),
-    SUPABASE_JWT_SECRET: localJwtSecret,
     CRON_SECRET: localCronSecret,
+  };
+}
+
+/** Everything a script or test needs to talk to the stack. */
+export async function stackEnv(stack: StackConfig): Promise<Record<string, string>> {
+  return {
+    ...await functionEnv(stack),
+    SUPABASE_FUNCTIONS_URL: functionsUrl(stack),
+    SUPABASE_JWT_SECRET: localJwtSecret,
   };
 }
 
