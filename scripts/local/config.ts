@@ -32,9 +32,9 @@ export interface StackConfig {
 }
 
 export function stackConfig(name: StackName): StackConfig {
-  // TEST_STACK_OFFSET=N gives a test stack of its own (ports +N, .local/test-N) so that several
-  // suites can run side by side on one machine.
-  const offset = name === "test" ? Number(Deno.env.get("TEST_STACK_OFFSET") ?? "0") : 0;
+  // TEST_STACK_OFFSET=N gives the test and bench stacks ports of their own (+N, .local/test-N,
+  // .local/bench-N) so that several suites and benchmarks can run side by side on one machine.
+  const offset = name === "dev" ? 0 : Number(Deno.env.get("TEST_STACK_OFFSET") ?? "0");
   if (!Number.isInteger(offset) || offset < 0 || offset > 1000) {
     throw new Error(`TEST_STACK_OFFSET must be a whole number from 0 to 1000, got ${offset}`);
   }

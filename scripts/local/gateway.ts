@@ -6,8 +6,22 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { readEnvFile, repoRoot } from "./config.ts";
 import { verifyJwt } from "./jwt.ts";
+import { localApiServices } from "./api-services.ts";
+
+/**
+ * A client API the stack serves beside the functions, on the same origin as hosted Supabase does
+ * (`/auth/v1`, `/rest/v1`, `/realtime/v1`): requests whose path starts with `prefix` go to it.
+ */
+export interface ApiService {
+  /** A path prefix such as "/auth/v1" (no trailing slash). */
+  prefix: string;
+  handle(request: Request): Response | Promise<Response>;
+  close?(): Promise<void>;
+}
 
 export interface GatewayOptions {
+  /** Client APIs served beside the functions; each owns the paths under its prefix. */
+  services?: ApiService[];
   /** 0 picks a free port. */
   port: number;
   jwtSecret: string;
@@ -90,6 +104,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   const verifyJwtFor = readVerifyJwt(
     options.configPath ?? join(repoRoot, "supabase", "config.toml"),
   );
+  const services = options.services ?? [];
   const workers = new Map<string, Promise<FunctionWorker>>();
   const abort = new AbortController();
   // Which functions exist is read once and again only after a change under the function folders.
@@ -190,8 +205,15 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     if (url.pathname === "/health") return Response.json({ status: "ok" });
+    const service = services.find((candidate) =>
+      url.pathname === candidate.prefix || url.pathname.startsWith(`${candidate.prefix}/`)
+    );
+    if (service) return await service.handle(request);
     const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
-    if (!match) return jsonError(404, "Not found: functions live under /functions/v1/<name>");
+    if (!match) {
+      const served = ["/functions/v1", ...services.map((candidate) => candidate.prefix)];
+      return jsonError(404, `Not found: this stack serves ${served.join(", ")}`);
+    }
     const [, name, rest = ""] = match;
     const entrypoint = knownFunctions().get(name);
     if (!entrypoint) return jsonError(404, `Function not found: ${name}`);
@@ -253,6 +275,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         }
       }
       await server.finished;
+      for (const service of services) await service.close?.();
     },
   });
 }
@@ -295,7 +318,13 @@ if (import.meta.main) {
   const projectEnvFile = Deno.env.get("FUNCTIONS_ENV_FILE");
   if (projectEnvFile) Object.assign(env, await readEnvFile(projectEnvFile));
   const functionDirs = Deno.env.get("FUNCTIONS_DIRS")?.split(":").filter(Boolean);
+  const services = await localApiServices({
+    databaseUrl: Deno.env.get("SUPABASE_DB_URL")!,
+    jwtSecret: Deno.env.get("SUPABASE_JWT_SECRET")!,
+    log: (line) => console.error(line),
+  });
   const gateway = await startGateway({
+    services,
     port,
     jwtSecret: Deno.env.get("SUPABASE_JWT_SECRET")!,
     env,

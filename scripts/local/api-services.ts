@@ -1,0 +1,16 @@
+// The client APIs the local stack serves on the gateway's origin, beside /functions/v1, as hosted
+// Supabase serves them on the project URL. Each service lives in its own module and is listed
+// here once; the gateway routes every request under a service's prefix to it.
+import type { ApiService } from "./gateway.ts";
+
+export interface ApiServiceContext {
+  /** The stack's database, as the platform's own services reach it. */
+  databaseUrl: string;
+  /** The stack's legacy HS256 JWT secret. */
+  jwtSecret: string;
+  log: (line: string) => void;
+}
+
+export function localApiServices(_context: ApiServiceContext): Promise<ApiService[]> {
+  return Promise.resolve([]);
+}
