@@ -318,15 +318,17 @@ if (import.meta.main) {
   const projectEnvFile = Deno.env.get("FUNCTIONS_ENV_FILE");
   if (projectEnvFile) Object.assign(env, await readEnvFile(projectEnvFile));
   const functionDirs = Deno.env.get("FUNCTIONS_DIRS")?.split(":").filter(Boolean);
+  const jwtSecret = Deno.env.get("SUPABASE_JWT_SECRET")!;
   const services = await localApiServices({
     databaseUrl: Deno.env.get("SUPABASE_DB_URL")!,
-    jwtSecret: Deno.env.get("SUPABASE_JWT_SECRET")!,
+    jwtSecret,
+    verifyToken: (token) => verifyJwt(token, jwtSecret),
     log: (line) => console.error(line),
   });
   const gateway = await startGateway({
     services,
     port,
-    jwtSecret: Deno.env.get("SUPABASE_JWT_SECRET")!,
+    jwtSecret,
     env,
     ...(functionDirs?.length ? { functionDirs } : {}),
   });
