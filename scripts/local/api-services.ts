@@ -2,7 +2,7 @@
 // Supabase serves them on the project URL. Each service lives in its own module and is listed
 // here once; the gateway routes every request under a service's prefix to it.
 import type { ApiService } from "./gateway.ts";
-import type { JwtClaims } from "./jwt.ts";
+import { type JwtClaims, verifyJwt } from "./jwt.ts";
 
 export interface ApiServiceContext {
   /** The stack's database, as the platform's own services reach it. */
@@ -19,4 +19,11 @@ export interface ApiServiceContext {
 
 export function localApiServices(_context: ApiServiceContext): Promise<ApiService[]> {
   return Promise.resolve([]);
+}
+
+/** How the stack's services check a caller's token: the one place that knows the stack's keys. */
+export function localTokenVerifier(
+  jwtSecret: string,
+): (token: string) => Promise<JwtClaims | null> {
+  return (token) => verifyJwt(token, jwtSecret);
 }

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { readEnvFile, repoRoot } from "./config.ts";
 import { verifyJwt } from "./jwt.ts";
-import { localApiServices } from "./api-services.ts";
+import { localApiServices, localTokenVerifier } from "./api-services.ts";
 
 /**
  * A client API the stack serves beside the functions, on the same origin as hosted Supabase does
@@ -322,7 +322,7 @@ if (import.meta.main) {
   const services = await localApiServices({
     databaseUrl: Deno.env.get("SUPABASE_DB_URL")!,
     jwtSecret,
-    verifyToken: (token) => verifyJwt(token, jwtSecret),
+    verifyToken: localTokenVerifier(jwtSecret),
     log: (line) => console.error(line),
   });
   const gateway = await startGateway({

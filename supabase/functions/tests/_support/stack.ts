@@ -4,7 +4,8 @@
 import postgres from "postgres";
 import { join } from "node:path";
 import { repoRoot } from "../../../../scripts/local/config.ts";
-import { startGateway } from "../../../../scripts/local/gateway.ts";
+import { type ApiService, startGateway } from "../../../../scripts/local/gateway.ts";
+import { localApiServices, localTokenVerifier } from "../../../../scripts/local/api-services.ts";
 import { startDispatcher } from "../../../../scripts/local/dispatcher.ts";
 import { signJwt } from "../../../../scripts/local/jwt.ts";
 import {
@@ -44,7 +45,6 @@ export function connect(stack = testStack()): postgres.Sql {
 export const fixturesDir = join(repoRoot, "supabase", "functions", "tests", "fixtures");
 export const functionsDir = join(repoRoot, "supabase", "functions");
 
-/** A gateway over the project's functions plus the test fixtures, on a free port. */
 /** Appends to the file npm test names (TEST_FUNCTION_LOG), which it points to after a failure. */
 function logTo(source: string): (line: string) => void {
   const file = Deno.env.get("TEST_FUNCTION_LOG");
@@ -53,11 +53,17 @@ function logTo(source: string): (line: string) => void {
   };
 }
 
-export function startTestGateway(extraEnv: Record<string, string> = {}, stack = testStack()) {
+/** A gateway over the project's functions plus the test fixtures, on a free port. */
+export function startTestGateway(
+  extraEnv: Record<string, string> = {},
+  stack = testStack(),
+  services: ApiService[] = [],
+) {
   return startGateway({
     port: 0,
     jwtSecret: stack.jwtSecret,
     functionDirs: [functionsDir, fixturesDir],
+    services,
     env: {
       SUPABASE_URL: "http://127.0.0.1",
       SUPABASE_DB_URL: stack.databaseUrl,
@@ -68,6 +74,20 @@ export function startTestGateway(extraEnv: Record<string, string> = {}, stack = 
     },
     log: logTo("gateway"),
   });
+}
+
+/**
+ * A gateway that also serves the stack's client APIs (/auth/v1, /rest/v1, /realtime/v1), as the
+ * project URL of hosted Supabase does: what a frontend's supabase-js talks to.
+ */
+export async function startTestApi(extraEnv: Record<string, string> = {}, stack = testStack()) {
+  const services = await localApiServices({
+    databaseUrl: stack.databaseUrl,
+    jwtSecret: stack.jwtSecret,
+    verifyToken: localTokenVerifier(stack.jwtSecret),
+    log: logTo("api"),
+  });
+  return startTestGateway(extraEnv, stack, services);
 }
 
 export function startTestDispatcher(stack = testStack()) {
