@@ -8,13 +8,21 @@ import { storableJson } from "../_shared/json.ts";
 
 export const maxBodyBytes = 1024 * 1024;
 
-export type Outcome = "unauthorized" | "duplicate" | "processed" | "unknown_type" | "failed";
+export type Outcome =
+  | "unauthorized"
+  | "duplicate"
+  | "processed"
+  | "unknown_type"
+  | "failed"
+  | "quarantined";
 export type RejectionReason = "payload_too_large" | "invalid_json" | "invalid_envelope";
 
 export interface WebhookStore {
   /**
    * Stores and processes the event (its JSON text, already validated: passed on as received
-   * rather than serialised again); "unauthorized" when the token matches no connection.
+   * rather than serialised again); "unauthorized" when the token matches no connection,
+   * "quarantined" when it is JSON the database cannot store (kept raw, answered like a stored
+   * event so Bison stops retrying).
    */
   ingest(tokenSha256: string, json: string): Promise<{ outcome: Outcome; event_id?: number }>;
   /** Counts a refused delivery; false when the token matches no connection. */
@@ -85,6 +93,9 @@ export function createWebhookHandler(deps: WebhookDeps): (request: Request) => P
       if (result.outcome === "unauthorized") return unauthorized();
       if (result.outcome === "failed") {
         log({ level: "error", msg: "event stored but processing failed", ...result });
+      }
+      if (result.outcome === "quarantined") {
+        log({ level: "warn", msg: "body the database cannot store was quarantined", ...result });
       }
       return json(200, { status: result.outcome, event_id: result.event_id ?? null });
     } catch (error) {
