@@ -6,5 +6,6 @@ import { databaseHealthStore } from "./store.ts";
 Deno.serve(createHealthHandler({
   cronSecret: Deno.env.get("CRON_SECRET"),
   store: databaseHealthStore(connectDatabase("check-system-health")),
-  clientFor: (baseUrl, apiKey) => createBisonClient({ baseUrl, apiKey }),
+  clientFor: (baseUrl, apiKey, requestsPerMinute) =>
+    createBisonClient({ baseUrl, apiKey, requestsPerMinute }),
 }));
