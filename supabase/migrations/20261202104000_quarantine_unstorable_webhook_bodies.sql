@@ -31,7 +31,11 @@ comment on table private.webhook_rejections is
   'when the token matched none), hour and reason (unstorable_body: kept in '
   'private.quarantined_webhook_bodies).';
 
-create or replace function private.ingest_webhook_body(token_sha256 text, body text)
+create or replace function private.ingest_webhook_body(
+  token_sha256 text,
+  body text,
+  received text default null
+)
 returns jsonb
 language plpgsql
 set search_path = ''
@@ -56,7 +60,7 @@ begin
   end;
   if v_payload is null then
     insert into private.quarantined_webhook_bodies (connection_id, reason, body)
-    values (v_connection_id, coalesce(v_reason, 'null'), coalesce(body, ''))
+    values (v_connection_id, coalesce(v_reason, 'null'), coalesce(received, body, ''))
     returning id into v_quarantine_id;
     perform private.count_webhook_rejection(v_connection_id, 'unstorable_body');
     return jsonb_build_object('outcome', 'quarantined', 'quarantine_id', v_quarantine_id);
@@ -64,9 +68,10 @@ begin
   return private.ingest_event(v_connection_id, v_payload);
 end;
 $$;
-comment on function private.ingest_webhook_body(text, text) is
+comment on function private.ingest_webhook_body(text, text, text) is
   'Stores and processes one Bison webhook delivery given as JSON text. token_sha256 is the hex '
-  'SHA-256 of the URL token. A body PostgreSQL cannot store as jsonb is kept raw in '
+  'SHA-256 of the URL token; received, when given, is the body as it arrived (body being a '
+  'cleaned copy). A body PostgreSQL cannot store as jsonb is kept raw (received, else body) in '
   'private.quarantined_webhook_bodies and counted as an unstorable_body rejection, without its '
   'content reaching any log. Returns {outcome: unauthorized | quarantined | duplicate | processed '
   '| unknown_type | failed, event_id, workspace_id, quarantine_id}. Raises 22023 for a body '

@@ -22,9 +22,14 @@ export interface WebhookStore {
    * Stores and processes the event (its JSON text, already validated: passed on as received
    * rather than serialised again); "unauthorized" when the token matches no connection,
    * "quarantined" when it is JSON the database cannot store (kept raw, answered like a stored
-   * event so Bison stops retrying).
+   * event so Bison stops retrying). received is the body as it arrived when json is a cleaned
+   * copy: what quarantine keeps.
    */
-  ingest(tokenSha256: string, json: string): Promise<{ outcome: Outcome; event_id?: number }>;
+  ingest(
+    tokenSha256: string,
+    json: string,
+    received?: string,
+  ): Promise<{ outcome: Outcome; event_id?: number }>;
   /** Counts a refused delivery; false when the token matches no connection. */
   recordRejection(tokenSha256: string, reason: RejectionReason): Promise<boolean>;
 }
@@ -89,7 +94,12 @@ export function createWebhookHandler(deps: WebhookDeps): (request: Request) => P
         return await reject(400, "invalid_envelope", `${where}${issue.message}`);
       }
 
-      const result = await deps.store.ingest(tokenSha256, storableJson(text));
+      const storable = storableJson(text);
+      const result = await deps.store.ingest(
+        tokenSha256,
+        storable,
+        storable === text ? undefined : text,
+      );
       if (result.outcome === "unauthorized") return unauthorized();
       if (result.outcome === "failed") {
         log({ level: "error", msg: "event stored but processing failed", ...result });

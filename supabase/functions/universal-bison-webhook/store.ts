@@ -5,11 +5,12 @@ import type { Outcome, RejectionReason, WebhookStore } from "./handler.ts";
 
 export function databaseWebhookStore(sql: Sql): WebhookStore {
   return {
-    async ingest(tokenSha256, json) {
+    async ingest(tokenSha256, json, received) {
       // Handed over as text and cast inside the function: a body the database cannot store as
       // jsonb is quarantined there, and its content never reaches an error or the server log.
       const [row] = await sql`
-        select private.ingest_webhook_body(${tokenSha256}, ${json}::text) as result`;
+        select private.ingest_webhook_body(${tokenSha256}, ${json}::text,
+          ${received ?? null}::text) as result`;
       return row.result as { outcome: Outcome; event_id?: number; quarantine_id?: number };
     },
     async recordRejection(tokenSha256: string, reason: RejectionReason) {
