@@ -11,7 +11,8 @@ alter default privileges for role postgres in schema public
 -- pg_net grants its schema to PUBLIC and the API roles by name; the jobs that queue requests run
 -- as postgres, which keeps its own explicit grants. Where the net schema belongs to another role
 -- (hosted Supabase's supabase_admin), PostgreSQL answers with a warning and leaves the grants
--- as they are: docs/health.md says what that leaves open and why it is not reachable.
+-- as they are: README.md ("What the API roles may do") says what that leaves and why it is not
+-- reachable.
 do $$
 declare
   api_role text;

@@ -72,6 +72,14 @@ const busy: Fact[] = [
   },
 ];
 
+/** The busy workspace with other mailboxes. */
+const withMailboxes = (numbers: Record<string, number>): Fact[] =>
+  busy.filter((fact) => fact.id !== "mailbox_health").concat([{
+    id: "mailbox_health",
+    kind: "mailboxes",
+    numbers,
+  }]);
+
 /** Every insight is grounded in the facts it cites. */
 function assertGrounded(facts: Fact[]) {
   const items = rulesInsights(facts);
@@ -113,17 +121,13 @@ Deno.test("a busy workspace: volume, the two rates, then the bounce alarm and th
 Deno.test("only disconnected mailboxes: the advice is to reconnect, never to rest burnt ones", () => {
   // Reproduction: the advice was "rest or replace the burnt ones" while the fact said only
   // "1 of 40 are disconnected".
-  const facts = busy.filter((fact) => fact.id !== "mailbox_health").concat([{
-    id: "mailbox_health",
-    kind: "mailboxes",
-    numbers: {
-      mailboxes: 40,
-      burnt: 0,
-      disconnected: 1,
-      burnt_min_emails_sent: 200,
-      burnt_below_reply_rate_pct: 0.4,
-    },
-  }]);
+  const facts = withMailboxes({
+    mailboxes: 40,
+    burnt: 0,
+    disconnected: 1,
+    burnt_min_emails_sent: 200,
+    burnt_below_reply_rate_pct: 0.4,
+  });
   const mailbox = assertGrounded(facts).find((item) => item.metric === "mailboxes")!;
   assert.equal(mailbox.value, "1 of 40 mailboxes are disconnected: reconnect them.");
   assert.equal(mailbox.key, "Disconnected mailboxes to reconnect");
@@ -131,17 +135,13 @@ Deno.test("only disconnected mailboxes: the advice is to reconnect, never to res
 });
 
 Deno.test("only burnt mailboxes: the advice is to rest or replace them", () => {
-  const facts = busy.filter((fact) => fact.id !== "mailbox_health").concat([{
-    id: "mailbox_health",
-    kind: "mailboxes",
-    numbers: {
-      mailboxes: 12,
-      burnt: 2,
-      disconnected: 0,
-      burnt_min_emails_sent: 500,
-      burnt_below_reply_rate_pct: 0.25,
-    },
-  }]);
+  const facts = withMailboxes({
+    mailboxes: 12,
+    burnt: 2,
+    disconnected: 0,
+    burnt_min_emails_sent: 500,
+    burnt_below_reply_rate_pct: 0.25,
+  });
   const mailbox = assertGrounded(facts).find((item) => item.metric === "mailboxes")!;
   assert.equal(
     mailbox.value,

@@ -142,6 +142,54 @@ comment on function tests.apply_inventory(bigint, jsonb, interval) is
   'Leases a workspace, applies one complete inventory to it and closes the sync run, as the '
   'poller does; returns the sync run.';
 
+-- A connection (UTC) with one workspace (Bison id 1) that has an API key, so it can be polled.
+create or replace function tests.create_polled_workspace(connection_name text)
+returns table (connection_id uuid, workspace_id bigint)
+language plpgsql
+set search_path = ''
+as $$
+begin
+  insert into public.bison_connections (name, base_url, timezone)
+  values (connection_name, 'https://' || connection_name || '.example.test', 'UTC')
+  returning id into connection_id;
+  insert into public.workspaces (connection_id, bison_workspace_id, name)
+  values (create_polled_workspace.connection_id, 1, connection_name || ' Co')
+  returning id into workspace_id;
+  perform private.set_workspace_api_key(workspace_id, 'api-key-' || md5(connection_name));
+  return next;
+end;
+$$;
+comment on function tests.create_polled_workspace(text) is
+  'Creates a UTC connection named connection_name with one workspace (Bison id 1) holding an API '
+  'key; returns both ids.';
+
+-- A pg_cron job that calls an edge function, with one successful run recorded, as the health
+-- checks read them. The run's runid comes from its sequence: pg_cron itself may have recorded
+-- runs of the stack's jobs already.
+create or replace function tests.schedule_function_job(
+  job_name text,
+  schedule text,
+  function_path text,
+  succeeded_at timestamptz
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform cron.schedule(job_name, schedule,
+    format('select private.invoke_edge_function(%L, ''{}''::jsonb, 5000)', function_path));
+  insert into cron.job_run_details (jobid, job_pid, database, username, command, status,
+                                    return_message, start_time, end_time)
+  select j.jobid, 1, 'postgres', 'postgres', j.command, 'succeeded', 'SELECT 1', succeeded_at,
+         succeeded_at
+  from cron.job j where j.jobname = job_name;
+end;
+$$;
+comment on function tests.schedule_function_job(text, text, text, timestamptz) is
+  'Creates a pg_cron job calling the edge function at function_path (timeout 5 s) and records '
+  'one successful run of it at succeeded_at.';
+
 -- n REST mailboxes with ids from first_id on, for inventories.
 create or replace function tests.rest_mailboxes(n integer, first_id bigint default 1)
 returns jsonb

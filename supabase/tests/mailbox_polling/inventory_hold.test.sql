@@ -6,11 +6,7 @@
 begin;
 select plan(15);
 
-insert into public.bison_connections (name, base_url, timezone)
-values ('hold', 'https://h.example.test', 'UTC') returning id as conn \gset
-insert into public.workspaces (connection_id, bison_workspace_id, name)
-values (:'conn', 1, 'Held Co') returning id as ws \gset
-select private.set_workspace_api_key(:ws, 'api-key-0123456789');
+select connection_id as conn, workspace_id as ws from tests.create_polled_workspace('hold') \gset
 
 select tests.apply_inventory(:ws, tests.rest_mailboxes(40));
 select is((select count(*)::int from public.sender_emails where workspace_id = :ws

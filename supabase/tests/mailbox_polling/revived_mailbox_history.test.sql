@@ -4,11 +4,7 @@
 begin;
 select plan(6);
 
-insert into public.bison_connections (name, base_url, timezone)
-values ('revive', 'https://r.example.test', 'UTC') returning id as conn \gset
-insert into public.workspaces (connection_id, bison_workspace_id, name)
-values (:'conn', 1, 'Revived Co') returning id as ws \gset
-select private.set_workspace_api_key(:ws, 'api-key-0123456789');
+select connection_id as conn, workspace_id as ws from tests.create_polled_workspace('revive') \gset
 
 select tests.apply_inventory(:ws, tests.rest_mailboxes(10));
 select tests.apply_inventory(:ws, '[]', interval '5 minutes');

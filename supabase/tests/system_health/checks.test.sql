@@ -40,14 +40,8 @@ select is(
   'healthy', 'a few events of difference is not drift');
 
 -- A cron job whose last call was answered with a 500.
-select cron.schedule('pgtap-probe', '*/5 * * * *',
-  $$select private.invoke_edge_function('pgtap-probe', '{}'::jsonb, 5000)$$);
--- runid from its sequence: pg_cron itself may have recorded runs of the stack's jobs already.
-insert into cron.job_run_details (jobid, job_pid, database, username, command, status,
-                                  return_message, start_time, end_time)
-select jobid, 1, 'postgres', 'postgres', command, 'succeeded', 'SELECT 1',
-       '2026-11-20 11:58Z', '2026-11-20 11:58Z'
-from cron.job where jobname = 'pgtap-probe';
+select tests.schedule_function_job('pgtap-probe', '*/5 * * * *', 'pgtap-probe',
+                                   '2026-11-20 11:58Z');
 insert into private.edge_function_calls (request_id, function_path, called_at)
 values (987654321, 'pgtap-probe', '2026-11-20 11:58Z');
 insert into net._http_response (id, status_code, content, timed_out, created)

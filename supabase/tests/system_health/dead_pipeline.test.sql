@@ -5,13 +5,7 @@ begin;
 select plan(9);
 
 -- check-system-health ran at 11:50 and queued its call at 11:56; pg_net never sent it.
-select cron.schedule('pgtap-dead', '* * * * *',
-  $$select private.invoke_edge_function('pgtap-dead', '{}'::jsonb, 55000)$$);
-insert into cron.job_run_details (jobid, job_pid, database, username, command, status,
-                                  return_message, start_time, end_time)
-select jobid, 1, 'postgres', 'postgres', command, 'succeeded', 'SELECT 1',
-       '2026-11-20 11:59Z', '2026-11-20 11:59Z'
-from cron.job where jobname = 'pgtap-dead';
+select tests.schedule_function_job('pgtap-dead', '* * * * *', 'pgtap-dead', '2026-11-20 11:59Z');
 insert into net.http_request_queue (id, method, url, headers, body, timeout_milliseconds)
 values (987650001, 'POST', 'http://127.0.0.1:9/functions/v1/pgtap-dead', '{}', null, 55000);
 insert into private.edge_function_calls (request_id, function_path, called_at)
