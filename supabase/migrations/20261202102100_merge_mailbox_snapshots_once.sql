@@ -86,12 +86,16 @@ create or replace function private.merge_sender_emails(
   target_connection_id uuid,
   snapshots private.mailbox_snapshot[]
 )
-returns table (mailbox_id bigint, mailbox_bison_id bigint)
+returns bigint[]
 language plpgsql
 set search_path = ''
+-- Planned once per session: planning this statement again for every webhook cost more than
+-- running it.
+set plan_cache_mode = force_generic_plan
 as $$
+declare
+  written bigint[];
 begin
-  return query
   with incoming as (
     select i.* from unnest(snapshots) i where i.bison_id is not null
   ),
@@ -109,15 +113,22 @@ begin
       case when i.status_changed_at is not null then private.mailbox_status_group(i.status) end
         as account_group
     from incoming i
-    left join public.sender_emails m
-      on m.connection_id = target_connection_id and m.bison_sender_email_id = i.bison_id
+    -- Lateral with a limit (the key is unique), so that each snapshot finds its row through the
+    -- unique index whatever the statistics say: the plan is generic and must suit one webhook as
+    -- well as a 17,000-mailbox inventory.
+    left join lateral (
+      select m.* from public.sender_emails m
+      where m.connection_id = target_connection_id and m.bison_sender_email_id = i.bison_id
+      limit 1
+    ) m on true
   ),
   -- A workspace has a handful of distinct (type, tags) combinations: decide each once.
   decisions as (
     select d.merged_type, d.merged_tags, c.provider, c.reseller, c.problem
     from (select distinct g.merged_type, g.merged_tags from signals g where g.reclassify) d
     cross join lateral private.classify_mailbox(d.merged_type, d.merged_tags) c
-  )
+  ),
+  merged as (
   insert into public.sender_emails as s (
     connection_id, bison_sender_email_id, workspace_id, email, name, status, connection_type,
     daily_limit, warmup_enabled, emails_sent, replied, opened, unsubscribed, bounced,
@@ -244,7 +255,10 @@ begin
          coalesce(s.total_leads_contacted, excluded.total_leads_contacted),
          coalesce(s.interested, excluded.interested),
          coalesce(s.warmup_enabled, excluded.warmup_enabled))
-  returning s.id, s.bison_sender_email_id;
+  returning s.id
+  )
+  select coalesce(array_agg(w.id), '{}') into written from merged w;
+  return written;
 end;
 $$;
 comment on function private.merge_sender_emails(uuid, private.mailbox_snapshot[]) is
@@ -255,7 +269,7 @@ comment on function private.merge_sender_emails(uuid, private.mailbox_snapshot[]
   'the latest status change; a removed mailbox comes back only when an inventory that started '
   'after its removal lists it (seen_at). Provider and reseller are classified '
   '(private.classify_mailbox) when the mailbox is new, its type changes or an inventory brings '
-  'its tags. Rows that would not change are not written. Returns the written rows.';
+  'its tags. Rows that would not change are not written. Returns the ids of the rows written.';
 
 -- A webhook's sender_email object (webhook field names) as a snapshot, merged.
 create or replace function private.upsert_sender_email_from_webhook(
@@ -275,8 +289,7 @@ begin
   if bison_id is null then
     return null;
   end if;
-  select w.mailbox_id into merged_id
-  from private.merge_sender_emails(event.connection_id, array[row(
+  merged_id := (private.merge_sender_emails(event.connection_id, array[row(
     bison_id,
     event.workspace_id,
     lower(nullif(btrim(mailbox ->> 'email'), '')),
@@ -299,7 +312,7 @@ begin
     case when kind.account_status is not null then event.occurred_at end,
     case when kind.warmup_disabled then event.occurred_at end,
     null
-  )::private.mailbox_snapshot]) w;
+  )::private.mailbox_snapshot]))[1];
   if merged_id is null then
     select s.id into merged_id from public.sender_emails s
     where s.connection_id = event.connection_id and s.bison_sender_email_id = bison_id;

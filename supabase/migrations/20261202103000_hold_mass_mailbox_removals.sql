@@ -174,9 +174,7 @@ begin
   where s.connection_id = connection and s.bison_sender_email_id = any (incoming_ids)
     and s.removed_by = 'inventory' and s.removed_at < run.started_at;
 
-  select count(*)::integer into upserted_count
-  from private.merge_sender_emails(connection,
-    inventory);
+  upserted_count := cardinality(private.merge_sender_emails(connection, inventory));
 
   if revived_ids is not null then
     perform private.restore_revived_mailbox_history(revived_ids, revived_removed_ats);
