@@ -25,6 +25,21 @@ comment on function private.mailbox_status_group(text) is
   '(null or anything else, counted only in totals). Case and surrounding spaces are ignored.';
 grant execute on function private.mailbox_status_group(text) to authenticated, service_role;
 
+-- Stored beside the status it derives from, so that checks over thousands of mailboxes read a
+-- column instead of calling the function per row. Derived, never written: if the definition
+-- ever changes, `update public.sender_emails set status = status` (and the same on the
+-- snapshots) brings the stored groups up to date.
+alter table public.sender_emails
+  add column status_group text not null
+    generated always as (private.mailbox_status_group(status)) stored;
+comment on column public.sender_emails.status_group is
+  'private.mailbox_status_group(status): connected, disconnected, removed or unknown.';
+alter table public.sender_email_daily_snapshots
+  add column status_group text not null
+    generated always as (private.mailbox_status_group(status)) stored;
+comment on column public.sender_email_daily_snapshots.status_group is
+  'private.mailbox_status_group(status) of the mailbox at the end of the day.';
+
 -- Disconnect alerts follow the group: a mailbox that fails or is "not connected" needs the same
 -- human as one that disconnected.
 create or replace function private.record_mailbox_disconnect()

@@ -130,8 +130,8 @@ begin
     private.percent_of(sum(m.sent_day), sum(m.capacity))
   from (
     select
-      s.provider, s.reseller, g.status_group, s.emails_sent, s.unique_replies,
-      case when g.status_group = 'connected' then greatest(s.daily_limit, 0) end as capacity,
+      s.provider, s.reseller, s.status_group, s.emails_sent, s.unique_replies,
+      case when s.status_group = 'connected' then greatest(s.daily_limit, 0) end as capacity,
       greatest(s.emails_sent_running - d1.emails_sent_running, 0) as sent_day,
       greatest(s.emails_sent_running - d7.emails_sent_running, 0) as sent_7d,
       greatest(s.emails_sent_running - d30.emails_sent_running, 0) as sent_30d,
@@ -142,7 +142,6 @@ begin
       greatest(s.bounced_running - d7.bounced_running, 0) as bounces_7d,
       greatest(s.bounced_running - d30.bounced_running, 0) as bounces_30d
     from public.sender_email_daily_snapshots s
-    cross join lateral (select private.mailbox_status_group(s.status) as status_group) g
     -- A window of k days ending with target_day starts from the mailbox's snapshot of
     -- target_day - k; without one (a mailbox new to the window, or a day the job missed) it
     -- counts from the mailbox's first snapshot inside the window: it never reaches back past

@@ -44,8 +44,7 @@ comment on column public.sender_emails.missing_inventories is
 comment on column public.sender_emails.removed_by is
   'What removed the mailbox: an EMAIL_ACCOUNT_REMOVED event, or two agreeing complete '
   'inventories that lacked it. Null while it is not removed.';
-update public.sender_emails set removed_by = 'event'
-where private.mailbox_status_group(status) = 'removed';
+update public.sender_emails set removed_by = 'event' where status_group = 'removed';
 
 -- Which providers and resellers a mailbox's tags name, through the editable mapping (exact,
 -- case-insensitive names).
@@ -206,7 +205,7 @@ begin
           greatest(excluded.connected_at, excluded.disconnected_at, excluded.removed_at)
             >= coalesce(greatest(s.connected_at, s.disconnected_at, s.removed_at), '-infinity')
             as event_wins,
-          private.mailbox_status_group(s.status) = 'removed' as was_removed,
+          s.status_group = 'removed' as was_removed,
           excluded.last_seen_at > coalesce(s.removed_at, '-infinity') as seen_since_removal
       ) n
       cross join lateral (

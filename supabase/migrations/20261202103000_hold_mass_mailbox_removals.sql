@@ -81,7 +81,7 @@ begin
       status = excluded.status, workspace_id = excluded.workspace_id,
       daily_limit = excluded.daily_limit, provider = excluded.provider,
       reseller = excluded.reseller
-    where private.mailbox_status_group(s.status) = 'removed';
+    where s.status_group = 'removed';
     get diagnostics added = row_count;
     restored := restored + added;
     perform private.calculate_provider_performance(target.connection_id, target.day);
@@ -138,7 +138,7 @@ begin
 
   select count(*) into active_before from public.sender_emails s
   where s.workspace_id = run.workspace_id
-    and private.mailbox_status_group(s.status) <> 'removed';
+    and s.status_group <> 'removed';
 
   -- One typed parse of the whole batch (the poller has validated it): a value of the wrong type
   -- raises and changes nothing.
@@ -184,7 +184,7 @@ begin
   update public.sender_emails s
   set missing_inventories = s.missing_inventories + 1
   where s.workspace_id = run.workspace_id
-    and private.mailbox_status_group(s.status) <> 'removed'
+    and s.status_group <> 'removed'
     and s.bison_sender_email_id <> all (incoming_ids);
   get diagnostics missing_count = row_count;
 
@@ -200,7 +200,7 @@ begin
     update public.sender_emails s
     set status = 'removed', removed_at = now(), removed_by = 'inventory', updated_at = now()
     where s.workspace_id = run.workspace_id
-      and private.mailbox_status_group(s.status) <> 'removed'
+      and s.status_group <> 'removed'
       and s.missing_inventories >= required_inventories;
     get diagnostics removed_count = row_count;
     update private.workspace_poll_state s

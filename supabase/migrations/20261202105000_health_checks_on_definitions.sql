@@ -178,8 +178,7 @@ begin
       private.percent_of(count(*) filter (where m.status_group = 'disconnected'), count(*)),
       count(*) filter (where m.disconnected_at >= evaluated_at - interval '1 hour'))
   from (
-    select s.workspace_id, s.connection_id, s.disconnected_at,
-           private.mailbox_status_group(s.status) as status_group
+    select s.workspace_id, s.connection_id, s.disconnected_at, s.status_group
     from public.sender_emails s
     where s.workspace_id is not null
   ) m
@@ -442,7 +441,7 @@ begin
   with announced as (
     update public.sender_emails m
     set disconnect_alerted_at = evaluated_at
-    where private.mailbox_status_group(m.status) = 'disconnected'
+    where m.status_group = 'disconnected'
       and m.disconnect_recorded_at is not null
       and (m.disconnect_alerted_at is null or m.disconnect_alerted_at < m.disconnect_recorded_at)
     returning m.workspace_id, m.email, m.bison_sender_email_id

@@ -334,10 +334,10 @@ begin
   return query
   with mailboxes as (
     select coalesce(s.provider, 'Unknown') as provider, s.emails_sent, s.unique_replies,
-           private.mailbox_status_group(s.status) as status_group
+           s.status_group
     from public.sender_emails s
     where s.workspace_id = v_workspace_id
-      and private.mailbox_status_group(s.status) <> 'removed'
+      and s.status_group <> 'removed'
   ),
   by_provider as (
     select m.provider, count(*) as mailboxes, coalesce(sum(m.emails_sent), 0) as sends,

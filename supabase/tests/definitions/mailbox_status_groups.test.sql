@@ -2,7 +2,7 @@
 -- disconnect alert stamp that follows it: a mailbox that fails or is "not connected" needs the
 -- same human as one that disconnected.
 begin;
-select plan(8);
+select plan(9);
 
 select results_eq(
   $$select s, private.mailbox_status_group(s) from unnest(array['connected', 'Connected',
@@ -38,6 +38,11 @@ where connection_id = :'conn' and bison_sender_email_id = 2;
 select is((select disconnect_recorded_at from public.sender_emails
            where connection_id = :'conn' and bison_sender_email_id = 2), null,
   'an unknown status is not a disconnection');
+
+select is(
+  (select count(*)::int from public.sender_emails
+   where connection_id = :'conn' and status_group is distinct from private.mailbox_status_group(status)),
+  0, 'the stored status_group column is the definition''s, for every mailbox');
 
 -- The health check and the insight facts count the same mailboxes as disconnected.
 insert into public.workspaces (connection_id, bison_workspace_id, name)
