@@ -5,6 +5,7 @@ import type { ApiService } from "./gateway.ts";
 import { checkJwt, type JwtClaims, type SigningKey, type TokenCheck } from "./jwt.ts";
 import { authService } from "./auth/service.ts";
 import { loadSigningKey } from "./auth/signing-key.ts";
+import { createDataApi } from "./rest/service.ts";
 
 export interface ApiServiceContext {
   /** The stack's database, as the platform's own services reach it. */
@@ -26,7 +27,7 @@ export interface ApiServiceContext {
 }
 
 export function localApiServices(context: ApiServiceContext): Promise<ApiService[]> {
-  return Promise.resolve([authService(context)]);
+  return Promise.resolve([authService(context), createDataApi(context)]);
 }
 
 /**

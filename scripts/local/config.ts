@@ -3,6 +3,7 @@
 // `npm test` can start from a clean database without touching development data.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as parseToml } from "smol-toml";
 import { signJwt } from "./jwt.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -104,4 +105,18 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
     env[match[1]] = match[2].replace(/^(['"])(.*)\1$/, "$2");
   }
   return env;
+}
+
+/** A TOML file's contents, parsed again only after the file changed (edits apply without restart). */
+export function watchedToml<T>(path: string): () => T {
+  let loadedMtime = -1;
+  let contents: T;
+  return () => {
+    const mtime = Deno.statSync(path).mtime?.getTime() ?? 0;
+    if (mtime !== loadedMtime) {
+      contents = parseToml(Deno.readTextFileSync(path)) as T;
+      loadedMtime = mtime;
+    }
+    return contents;
+  };
 }

@@ -3,8 +3,7 @@
 // each function in its own Deno process with only the environment the hosted runtime provides,
 // handing it the same path the hosted runtime does (/<name>/...).
 import { join } from "node:path";
-import { parse as parseToml } from "smol-toml";
-import { readEnvFile, repoRoot } from "./config.ts";
+import { readEnvFile, repoRoot, watchedToml } from "./config.ts";
 import { verifyJwt } from "./jwt.ts";
 import { localApiServices, stackApiContext } from "./api-services.ts";
 
@@ -81,19 +80,8 @@ export function discoverFunctions(dirs: string[]): Map<string, string> {
  * file changes so an edit applies without restarting the stack.
  */
 export function readVerifyJwt(configPath: string): (name: string) => boolean {
-  let loadedMtime = -1;
-  let functions: Record<string, { verify_jwt?: boolean }> = {};
-  return (name) => {
-    const mtime = Deno.statSync(configPath).mtime?.getTime() ?? 0;
-    if (mtime !== loadedMtime) {
-      const config = parseToml(Deno.readTextFileSync(configPath)) as {
-        functions?: Record<string, { verify_jwt?: boolean }>;
-      };
-      functions = config.functions ?? {};
-      loadedMtime = mtime;
-    }
-    return functions[name]?.verify_jwt ?? true;
-  };
+  const config = watchedToml<{ functions?: Record<string, { verify_jwt?: boolean }> }>(configPath);
+  return (name) => config().functions?.[name]?.verify_jwt ?? true;
 }
 
 // A small body of known length is passed on whole: streaming it costs the gateway more CPU than
