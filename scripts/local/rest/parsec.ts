@@ -399,9 +399,25 @@ export interface ParseFailure {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; failure: ParseFailure };
 
+/**
+ * Input nested deeper than this process's stack allows (several hundred levels of parentheses):
+ * Parsec in Haskell would go on, so this is a limit of the stand-in, not a parse error.
+ */
+export class NestingTooDeep extends Error {
+  constructor(readonly sourceName: string) {
+    super(`${sourceName}: nested too deeply`);
+  }
+}
+
 /** Runs a parser over the whole input (without requiring its end, like Parsec's `parse`). */
 export function parse<T>(parser: Parser<T>, sourceName: string, input: string): ParseResult<T> {
-  const reply = parser({ chars: [...input], index: 0, pos: { line: 1, column: 1 } });
+  let reply: Reply<T>;
+  try {
+    reply = parser({ chars: [...input], index: 0, pos: { line: 1, column: 1 } });
+  } catch (error) {
+    if (error instanceof RangeError) throw new NestingTooDeep(sourceName);
+    throw error;
+  }
   if (reply.ok) return { ok: true, value: reply.value };
   const where = `(line ${reply.error.pos.line}, column ${reply.error.pos.column})`;
   return {

@@ -12,6 +12,7 @@ import { repoRoot, watchedToml } from "../config.ts";
 import { authenticate, type Caller } from "./auth.ts";
 import { ApiFailure, databaseError, errorResponse, fail, notImplemented } from "./errors.ts";
 import { closestName } from "./fuzzy.ts";
+import { NestingTooDeep } from "./parsec.ts";
 import { parseQueryParams, QueryParamError, type QueryParams, splitQuery } from "./query-params.ts";
 import type { Range } from "./range.ts";
 import {
@@ -132,11 +133,14 @@ interface Execution {
   plan: ReadPlan;
   call: CallPlan | null;
   media: MediaType;
-  head: boolean;
   role: RoleSettings;
   readOnly: boolean;
   isolation: string | null;
   functionSettings: [string, string][];
+  /** Table reads only: the resource and its canonical query. */
+  contentLocation: string | null;
+  /** A function returning void answers 204. */
+  noContent: boolean;
 }
 
 export function createDataApi(
@@ -173,6 +177,7 @@ export function createDataApi(
 
   /** One transaction: the settings, the main statement, PostgREST's checks on its result. */
   async function execute(request: RequestContext, run: Execution): Promise<MainResult> {
+    const head = request.method === "HEAD";
     const isolation = [run.isolation, run.role.isolationLevel, "read committed"]
       .find((level) => level !== null && isolationLevels.has(level))!;
     const settings = transactionSettings(request, run.role, run.functionSettings);
@@ -189,7 +194,7 @@ export function createDataApi(
             count,
             maxRows: request.config.maxRows,
             topLevel: request.topLevel,
-            handler: handlerFor(run.media, run.head),
+            handler: handlerFor(run.media, head),
           }, params);
           const [row] = await tx.unsafe(statement, params.values);
           const result: MainResult = {
@@ -239,6 +244,20 @@ export function createDataApi(
     }
   }
 
+  async function answer(request: RequestContext, run: Execution): Promise<Response> {
+    const result = await execute(request, run);
+    return rowsResponse({
+      result,
+      media: run.media,
+      topLevel: request.topLevel,
+      head: request.method === "HEAD",
+      profile: request.profile,
+      preferenceApplied: preferenceApplied(request.prefs, run.call !== null),
+      contentLocation: run.contentLocation,
+      noContent: run.noContent,
+    });
+  }
+
   async function readRelation(request: RequestContext, name: string): Promise<Response> {
     const { relation, role } = await lookUpRelation(sql, request.schema, name, request.caller.role);
     if (!relation) {
@@ -270,25 +289,15 @@ export function createDataApi(
     );
     const media = negotiate(acceptedMediaTypes(request.headers.get("accept")));
     checkStrictPreferences(request.prefs);
-    const head = request.method === "HEAD";
-    const result = await execute(request, {
+    const canonical = request.query.canonical;
+    return await answer(request, {
       plan,
       call: null,
       media,
-      head,
       role,
       readOnly: true,
       isolation: null,
       functionSettings: [],
-    });
-    const canonical = request.query.canonical;
-    return rowsResponse({
-      result,
-      media,
-      topLevel: request.topLevel,
-      head,
-      profile: request.profile,
-      preferenceApplied: preferenceApplied(request.prefs, false),
       contentLocation: `/${name}${canonical === "" ? "" : `?${canonical}`}`,
       noContent: false,
     });
@@ -328,25 +337,15 @@ export function createDataApi(
         "Function must return SETOF or TABLE when max-affected preference is used with handling=strict",
       );
     }
-    const head = request.method === "HEAD";
-    const result = await execute(request, {
+    return await answer(request, {
       plan,
       call: planCall(routine, keys, request.query, payload, plan),
       media,
-      head,
       role,
       // Only a POST may write, and only to a volatile function, as PostgREST decides.
       readOnly: !isPost || routine.volatility !== "v",
       isolation: routine.isolationLevel,
       functionSettings: routine.settings,
-    });
-    return rowsResponse({
-      result,
-      media,
-      topLevel: request.topLevel,
-      head,
-      profile: request.profile,
-      preferenceApplied: preferenceApplied(request.prefs, true),
       contentLocation: null,
       noContent: returnsVoid(routine),
     });
@@ -394,6 +393,9 @@ export function createDataApi(
     } catch (error) {
       if (error instanceof QueryParamError) {
         fail(400, "PGRST100", error.failure.message, error.failure.details);
+      }
+      if (error instanceof NestingTooDeep) {
+        notImplemented(`Query parameters nested several hundred levels deep (${error.sourceName})`);
       }
       throw error;
     }

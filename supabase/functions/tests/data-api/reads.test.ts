@@ -2,21 +2,12 @@
 // role: RLS and grants decide what each sees, and every filter and modifier a dashboard uses gives
 // the rows PostgREST would give.
 import assert from "node:assert/strict";
-import { connect, startTestApi, testStack } from "../_support/stack.ts";
-import { clientFor, seed, serviceClient } from "./seed.ts";
+import { connect, testStack } from "../_support/stack.ts";
+import { clientFor, seed, serviceClient, withApi } from "./seed.ts";
 
 const sql = connect();
 const seeded = await seed(sql);
 const { alpha, beta, gamma, ids } = seeded;
-
-async function withApi(body: (url: string) => Promise<void>) {
-  const api = await startTestApi();
-  try {
-    await body(api.url);
-  } finally {
-    await api.close();
-  }
-}
 
 const idsOf = (rows: { id: number }[] | null) => (rows ?? []).map((row) => row.id);
 

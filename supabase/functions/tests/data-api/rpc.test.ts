@@ -2,20 +2,11 @@
 // privilege checks as the caller, filters/order/select over its rows, counts, and PostgREST's
 // answers for a function that does not exist or is called with the wrong arguments.
 import assert from "node:assert/strict";
-import { connect, startTestApi } from "../_support/stack.ts";
-import { clientFor, seed, serviceClient } from "./seed.ts";
+import { connect } from "../_support/stack.ts";
+import { clientFor, seed, serviceClient, withApi } from "./seed.ts";
 
 const sql = connect();
 const seeded = await seed(sql);
-
-async function withApi(body: (url: string) => Promise<void>) {
-  const api = await startTestApi();
-  try {
-    await body(api.url);
-  } finally {
-    await api.close();
-  }
-}
 
 interface Fact {
   fact_id: string;

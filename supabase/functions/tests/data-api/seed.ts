@@ -4,9 +4,10 @@
 // Clients are the real supabase-js, pointed at a gateway that serves /rest/v1.
 import type postgres from "postgres";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
-import { testStack, userToken } from "../_support/stack.ts";
+import { startTestApi, testStack } from "../_support/stack.ts";
+import { addMemberAndOutsider, type MemberAndOutsider } from "../_support/members.ts";
 
-export interface Seeded {
+export interface Seeded extends MemberAndOutsider {
   /** "Alpha Agency", UTC via its connection, 5 days of metrics, the member's workspace. */
   alpha: number;
   /** "beta bakery", America/Chicago, needs_review, 2 days of metrics. */
@@ -15,9 +16,6 @@ export interface Seeded {
   gamma: number;
   ids: number[];
   campaign: number;
-  memberId: string;
-  memberToken: string;
-  outsiderToken: string;
   /** The days of alpha's metrics, newest first: emails_sent 100, 200, 300, 400, 500. */
   alphaDays: string[];
 }
@@ -49,22 +47,14 @@ export async function seed(sql: postgres.Sql): Promise<Seeded> {
       (campaign_id, workspace_id, day, emails_sent, replies, interested)
     select ${campaign.id}, ${alpha.id}, current_date - i, 100 * i, 10 * i, i
     from generate_series(1, 5) i`;
-  const [{ member }] = await sql`
-    select tests.create_user(${`member-${marker}@example.test`})::text as member`;
-  const [{ outsider }] = await sql`
-    select tests.create_user(${`outsider-${marker}@example.test`})::text as outsider`;
-  await sql`
-    insert into public.workspace_members (user_id, workspace_id)
-    values (${member}::uuid, ${alpha.id})`;
+  const users = await addMemberAndOutsider(sql, alpha.id, marker);
   return {
     alpha: alpha.id,
     beta: beta.id,
     gamma: gamma.id,
     ids: [alpha.id, beta.id, gamma.id],
     campaign: campaign.id,
-    memberId: member,
-    memberToken: await userToken(member),
-    outsiderToken: await userToken(outsider),
+    ...users,
     alphaDays: alphaDays.map((row) => row.day as string).sort().reverse(),
   };
 }
@@ -83,4 +73,14 @@ export function serviceClient(url: string): SupabaseClient {
   return createClient(url, testStack().serviceRoleKey, {
     auth: { persistSession: false, autoRefreshToken: false },
   });
+}
+
+/** A gateway serving the client APIs, for the length of `body`. */
+export async function withApi(body: (url: string) => Promise<void>) {
+  const api = await startTestApi();
+  try {
+    await body(api.url);
+  } finally {
+    await api.close();
+  }
 }
