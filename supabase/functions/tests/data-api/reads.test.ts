@@ -301,3 +301,45 @@ Deno.test("csv and stripped nulls", async () => {
     assert.deepEqual(stripped.data, [{ id: gamma }]);
   });
 });
+
+Deno.test("more operators: match, imatch, isdistinct, quantifiers, full-text, JSON containment", async () => {
+  await withApi(async (url) => {
+    const headers = { apikey: testStack().serviceRoleKey };
+    const ids_ = async (query: string) => {
+      const response = await fetch(
+        `${url}/rest/v1/workspaces?select=id&id=in.(${ids})&order=id&${query}`,
+        { headers },
+      );
+      const body = await response.json();
+      assert.equal(response.status, 200, JSON.stringify(body));
+      return idsOf(body);
+    };
+    assert.deepEqual(await ids_("name=match.^Alpha"), [alpha]);
+    assert.deepEqual(await ids_("name=imatch.^BETA"), [beta]);
+    assert.deepEqual(await ids_("timezone=isdistinct.America/Chicago"), [alpha, gamma]);
+    assert.deepEqual(await ids_("name=like(any).{Alpha*,beta*}"), [alpha, beta]);
+    assert.deepEqual(await ids_("name=ilike(all).{*a*,*BAKERY}"), [beta]);
+    assert.deepEqual(await ids_(`id=eq(any).{${alpha},${gamma}}`), [alpha, gamma]);
+    assert.deepEqual(await ids_("name=fts.agency"), [alpha]);
+    assert.deepEqual(await ids_("name=wfts(english).bakeries"), [beta]);
+    assert.deepEqual(await ids_("name=not.phfts.alpha agency"), [beta]);
+
+    const facts = await fetch(
+      `${url}/rest/v1/rpc/workspace_insight_facts?workspace_id=${alpha}` +
+        `&select=fact_id,days:numbers->period_days&numbers=cs.{"scope":"workspace"}`,
+      { headers },
+    );
+    assert.deepEqual(await facts.json(), [{ fact_id: "period", days: 14 }]);
+  });
+});
+
+Deno.test("OPTIONS answers the methods a relation allows", async () => {
+  await withApi(async (url) => {
+    const headers = { apikey: testStack().serviceRoleKey };
+    const table = await fetch(`${url}/rest/v1/workspaces`, { method: "OPTIONS", headers });
+    assert.equal(table.headers.get("allow"), "OPTIONS,GET,HEAD,POST,PUT,PATCH,DELETE");
+    const view = await fetch(`${url}/rest/v1/webhook_health`, { method: "OPTIONS", headers });
+    assert.equal(view.headers.get("allow"), "OPTIONS,GET,HEAD");
+    await Promise.all([table.body?.cancel(), view.body?.cancel()]);
+  });
+});

@@ -2,7 +2,7 @@
 // privilege checks as the caller, filters/order/select over its rows, counts, and PostgREST's
 // answers for a function that does not exist or is called with the wrong arguments.
 import assert from "node:assert/strict";
-import { connect } from "../_support/stack.ts";
+import { connect, testStack } from "../_support/stack.ts";
 import { clientFor, seed, serviceClient, withApi } from "./seed.ts";
 
 const sql = connect();
@@ -142,4 +142,120 @@ Deno.test("unknown functions and wrong arguments: PGRST202 with PostgREST's hint
     assert.equal(hidden.status, 404);
     assert.equal(hidden.error?.code, "PGRST202");
   });
+});
+
+Deno.test("function shapes and controls: scalar, set, void, form and array bodies, timezone, response GUCs, PGRST raise, overloads", async () => {
+  const prefix = `data_api_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+  const name = (suffix: string) => `${prefix}_${suffix}`;
+  await sql.unsafe(`
+    create function public.${name("add")}(a integer, b integer default 10) returns integer
+      language sql immutable as $$ select a + b $$;
+    create function public.${name("series")}(n integer) returns setof integer
+      language sql immutable as $$ select generate_series(1, n) $$;
+    create function public.${name("nothing")}(note text) returns void
+      language sql volatile as $$ select $$;
+    create function public.${name("now")}() returns text
+      language sql stable as $$ select to_char(now(), 'TZH') $$;
+    create function public.${name("headers")}() returns integer language plpgsql as $$
+    begin
+      perform set_config('response.headers', '[{"X-Answer":"yes"}]', true);
+      perform set_config('response.status', '202', true);
+      return 1;
+    end $$;
+    create function public.${name("raise")}() returns integer language plpgsql as $$
+    begin
+      raise sqlstate 'PGRST' using
+        message = '{"code":"123","message":"ABC","details":"DEF","hint":"XYZ"}',
+        detail = '{"status":332,"headers":{"X-Header":"value"}}';
+    end $$;
+    create function public.${name("json")}() returns table (v jsonb)
+      language sql immutable as $$ select '{"list":[10,20],"n":{"k":"x"}}'::jsonb $$;
+    create function public.${name("over")}(a integer) returns integer
+      language sql immutable as $$ select a $$;
+    create function public.${name("over")}(a text) returns integer
+      language sql immutable as $$ select 0 $$;
+    grant execute on all functions in schema public to service_role;`);
+  try {
+    await withApi(async (url) => {
+      const client = serviceClient(url);
+      assert.deepEqual((await client.rpc(name("add"), { a: 1, b: 2 })).data, 3);
+      assert.deepEqual((await client.rpc(name("add"), { a: 1 }, { get: true })).data, 11);
+      assert.deepEqual((await client.rpc(name("series"), { n: 3 })).data, [1, 2, 3]);
+      const paths = await client.rpc(name("json")).select(
+        "v->list->1, second:v->list->>0, v->n->>k",
+      )
+        .single();
+      assert.deepEqual(paths.data, { list: 20, second: "10", k: "x" });
+      const page = await client.rpc(name("series"), { n: 5 }, { count: "exact" }).range(1, 2);
+      assert.deepEqual(page.data, [2, 3]);
+      assert.equal(page.count, 5);
+
+      const headers = { apikey: testStack().serviceRoleKey };
+      const call = (fn: string, init: RequestInit = {}) =>
+        fetch(`${url}/rest/v1/rpc/${fn}`, {
+          method: "POST",
+          ...init,
+          headers: { ...headers, ...init.headers },
+        });
+      const form = await call(name("add"), {
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "a=4&b=5",
+      });
+      assert.equal(await form.text(), "9");
+      const array = await call(name("add"), {
+        headers: { "content-type": "application/json" },
+        body: '[{"a":1,"b":1},{"a":7,"b":7}]',
+      });
+      assert.equal(await array.text(), "2", "an array body calls with its first element");
+
+      const nothing = await call(name("nothing"), {
+        headers: { "content-type": "application/json" },
+        body: '{"note":"x"}',
+      });
+      assert.equal(nothing.status, 204);
+      assert.equal(await nothing.text(), "");
+
+      const chicago = await client.rpc(name("now")).setHeader("Prefer", "timezone=America/Chicago");
+      assert.ok(["-05", "-06"].includes(chicago.data as string), String(chicago.data));
+      const badZone = await client.rpc(name("now")).setHeader("Prefer", "timezone=Nowhere/Else");
+      assert.equal(badZone.status, 400);
+      assert.equal(badZone.error?.code, "22023");
+
+      const gucs = await call(name("headers"));
+      assert.equal(gucs.status, 202);
+      assert.equal(gucs.headers.get("x-answer"), "yes");
+      await gucs.body?.cancel();
+
+      const raised = await call(name("raise"));
+      assert.equal(raised.status, 332);
+      assert.equal(raised.headers.get("x-header"), "value");
+      assert.deepEqual(await raised.json(), {
+        code: "123",
+        details: "DEF",
+        hint: "XYZ",
+        message: "ABC",
+      });
+
+      const ambiguous = await client.rpc(name("over"), { a: 1 });
+      assert.equal(ambiguous.status, 300);
+      assert.equal(ambiguous.error?.code, "PGRST203");
+      assert.equal(
+        ambiguous.error?.message,
+        `Could not choose the best candidate function between: public.${
+          name("over")
+        }(a => integer), public.${name("over")}(a => text)`,
+      );
+    });
+  } finally {
+    await sql.unsafe(`
+      drop function public.${name("add")}(integer, integer);
+      drop function public.${name("series")}(integer);
+      drop function public.${name("nothing")}(text);
+      drop function public.${name("now")}();
+      drop function public.${name("headers")}();
+      drop function public.${name("raise")}();
+      drop function public.${name("json")}();
+      drop function public.${name("over")}(integer);
+      drop function public.${name("over")}(text);`);
+  }
 });
