@@ -1,68 +1,41 @@
-// Who is calling: first the API gateway's check that a project API key came with the request, then
-// PostgREST's JWT handling (the Bearer token, or the API key when there is no Authorization
-// header, as the gateway forwards it). Signatures and expiry are checked only by the stack's one
-// verifier (context.verifyToken); this module only explains a rejection the way PostgREST words it.
+// Who is calling, as PostgREST decides behind hosted's API gateway (which has already checked the
+// API key): the Bearer token, or the API key itself when there is no Authorization header (the
+// gateway forwards it so), checked by the stack's one token checker; its `role` claim is the role.
+// A refusal is worded as PostgREST words it, from the checker's reason.
+import type { JwtClaims, TokenCheck } from "../jwt.ts";
 import { jwtError } from "./errors.ts";
-
-type Claims = Record<string, unknown>;
 
 export interface Caller {
   /** The database role the request runs as. */
   role: string;
   /** The token's claims plus "role", as request.jwt.claims carries them. */
-  claims: Claims;
+  claims: JwtClaims;
 }
 
-export type Verifier = (token: string) => Promise<Claims | null>;
+export type TokenChecker = (token: string) => Promise<TokenCheck>;
 
-export type Authentication = { ok: true; caller: Caller } | { ok: false; response: Response };
-
-/** The hosted gateway's own answers (not PostgREST's shape). */
-function gatewayRefusal(message: string, hint: string): Authentication {
-  return {
-    ok: false,
-    response: Response.json({ message, hint }, { status: 401 }),
-  };
-}
-
-const apiKeyRoles = new Set(["anon", "service_role"]);
-const clockSkewSeconds = 30;
-
-function decodeSegment(segment: string): unknown {
-  const base64 = segment.replaceAll("-", "+").replaceAll("_", "/");
-  const bytes = Uint8Array.from(
-    atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")),
-    (c) => c.charCodeAt(0),
-  );
-  return JSON.parse(new TextDecoder().decode(bytes));
-}
-
-function tryDecode(segment: string): unknown {
-  try {
-    return decodeSegment(segment);
-  } catch {
-    return undefined;
+/** PostgREST's error for a token the checker refused, by the checker's reason. */
+function refused(reason: string): never {
+  const notANumber = reason.match(/^token is malformed: (exp|nbf|iat) is not a number$/);
+  if (notANumber) jwtError("PGRST303", `The JWT '${notANumber[1]}' claim must be a number`);
+  switch (reason) {
+    case "token is malformed":
+      jwtError("PGRST301", "JWT cryptographic operation failed");
+      break;
+    case "signing method none is invalid":
+      jwtError(
+        "PGRST301",
+        "Wrong or unsupported encoding algorithm",
+        "JWT is unsecured but expected 'alg' was not 'none'",
+      );
+      break;
+    case "token is expired":
+      jwtError("PGRST303", "JWT expired");
+      break;
+    case "token is not valid yet":
+      jwtError("PGRST303", "JWT not yet valid");
   }
-}
-
-/** Why the verifier said no, in PostgREST's words (it cannot tell us, so we look, untrusted). */
-function explainRejection(token: string, nowSeconds: number): never {
-  const [headerPart, payloadPart] = token.split(".");
-  const header = tryDecode(headerPart) as { alg?: unknown } | undefined;
-  if (typeof header !== "object" || header === null) {
-    jwtError("PGRST301", "JWT cryptographic operation failed");
-  }
-  if (header.alg === "none") {
-    jwtError(
-      "PGRST301",
-      "Wrong or unsupported encoding algorithm",
-      "JWT is unsecured but expected 'alg' was not 'none'",
-    );
-  }
-  const payload = tryDecode(payloadPart) as { exp?: unknown } | undefined;
-  if (typeof payload?.exp === "number" && payload.exp <= nowSeconds) {
-    jwtError("PGRST303", "JWT expired");
-  }
+  // A forged signature, a key of the wrong type or an unknown key id.
   jwtError(
     "PGRST301",
     "No suitable key or wrong key type",
@@ -70,21 +43,16 @@ function explainRejection(token: string, nowSeconds: number): never {
   );
 }
 
-/** PostgREST's claim checks, in its order, with its 30 s of clock skew. */
-function checkClaims(claims: Claims, nowSeconds: number) {
-  const timeClaim = (
-    name: string,
-    invalid: (value: number) => boolean,
-    message: string,
-  ) => {
-    const value = claims[name];
-    if (value === undefined || value === null) return;
-    if (typeof value !== "number") jwtError("PGRST303", `The JWT '${name}' claim must be a number`);
-    if (invalid(Math.trunc(value))) jwtError("PGRST303", message);
-  };
-  timeClaim("exp", (exp) => nowSeconds - clockSkewSeconds > exp, "JWT expired");
-  timeClaim("nbf", (nbf) => nowSeconds + clockSkewSeconds < nbf, "JWT not yet valid");
-  timeClaim("iat", (iat) => nowSeconds + clockSkewSeconds < iat, "JWT issued at future");
+/** The claim checks PostgREST makes beyond the checker's: `iat` not in the future, `aud` shape. */
+function checkClaims(claims: JwtClaims, nowSeconds: number) {
+  const clockSkewSeconds = 30;
+  const iat = claims.iat;
+  if (iat !== undefined && iat !== null) {
+    if (typeof iat !== "number") jwtError("PGRST303", "The JWT 'iat' claim must be a number");
+    if (nowSeconds + clockSkewSeconds < Math.trunc(iat)) {
+      jwtError("PGRST303", "JWT issued at future");
+    }
+  }
   const aud = claims.aud;
   if (
     aud !== undefined && aud !== null && typeof aud !== "string" &&
@@ -103,42 +71,29 @@ function bearerToken(authorization: string): string | null {
 export async function authenticate(
   headers: Headers,
   queryApiKey: string | null,
-  verify: Verifier,
+  check: TokenChecker,
   anonRole = "anon",
-): Promise<Authentication> {
+): Promise<Caller> {
   const apiKey = headers.get("apikey") ?? queryApiKey;
-  if (apiKey === null) {
-    return gatewayRefusal(
-      "No API key found in request",
-      "No `apikey` request header or url param was found.",
-    );
-  }
-  const keyClaims = await verify(apiKey);
-  if (!keyClaims || !apiKeyRoles.has(keyClaims.role as string)) {
-    return gatewayRefusal(
-      "Invalid API key",
-      "Double check your Supabase `anon` or `service_role` API key.",
-    );
-  }
-
-  const authorization = headers.get("authorization") ?? `Bearer ${apiKey}`;
-  const token = bearerToken(authorization);
-  const nowSeconds = Date.now() / 1000;
-  let claims: Claims = {};
+  const authorization = headers.get("authorization") ??
+    (apiKey === null ? null : `Bearer ${apiKey}`);
+  const token = authorization === null ? null : bearerToken(authorization);
+  let claims: JwtClaims = {};
   if (token !== null) {
     if (token === "") jwtError("PGRST301", "Empty JWT is sent in Authorization header");
     const parts = token.split(".").length;
     if (parts !== 3) jwtError("PGRST301", `Expected 3 parts in JWT; got ${parts}`);
-    const verified = await verify(token);
-    if (!verified) explainRejection(token, nowSeconds);
-    checkClaims(verified, nowSeconds);
-    claims = verified;
+    const result = await check(token);
+    if (!result.valid) refused(result.reason);
+    checkClaims(result.claims, Date.now() / 1000);
+    claims = result.claims;
   }
+  // A role claim that is not a string is used as its JSON text, as PostgREST does.
   const roleClaim = claims.role;
   const role = roleClaim === undefined
     ? anonRole
     : typeof roleClaim === "string"
     ? roleClaim
     : JSON.stringify(roleClaim);
-  return { ok: true, caller: { role, claims: { ...claims, role } } };
+  return { role, claims: { ...claims, role } };
 }

@@ -354,14 +354,9 @@ export function createDataApi(
   async function respond(httpRequest: Request, url: URL): Promise<Response> {
     const rawPath = url.pathname.slice(dataApiPrefix.length) || "/";
     const rawQuery = splitQuery(url.search);
-    // The gateway consumes the API key; PostgREST never sees it as a filter.
+    // The gateway has checked the API key; PostgREST never sees it as a filter.
     const queryApiKey = rawQuery.find(([key]) => key === "apikey")?.[1] ?? null;
-    const authentication = await authenticate(
-      httpRequest.headers,
-      queryApiKey,
-      context.verifyToken,
-    );
-    if (!authentication.ok) return authentication.response;
+    const caller = await authenticate(httpRequest.headers, queryApiKey, context.checkToken);
 
     const config = apiConfig();
     const method = httpRequest.method.toUpperCase();
@@ -403,7 +398,7 @@ export function createDataApi(
       method,
       rawPath,
       headers: httpRequest.headers,
-      caller: authentication.caller,
+      caller,
       schema,
       profile: negotiated ? schema : null,
       config,

@@ -380,11 +380,19 @@ Deno.test("each request runs as its role with request.* set exactly as PostgREST
       const settings = member.data as Record<string, unknown>;
       assert.equal(settings.role, "authenticated");
       assert.equal(settings.uid, seeded.memberId);
-      // Keys sorted, role included, as PostgREST encodes the claims.
-      const sortedClaims = Object.fromEntries(
-        Object.keys(payload).sort().map((k) => [k, payload[k]]),
-      );
-      assert.equal(settings.claims, JSON.stringify(sortedClaims));
+      // Keys sorted at every level, role included, as PostgREST (aeson) encodes the claims.
+      const sortKeys = (value: unknown): unknown =>
+        Array.isArray(value)
+          ? value.map(sortKeys)
+          : value !== null && typeof value === "object"
+          ? Object.fromEntries(
+            Object.keys(value).sort().map((
+              k,
+            ) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+          )
+          : value;
+      assert.ok(typeof payload.app_metadata === "object", "an Auth token has nested claims");
+      assert.equal(settings.claims, JSON.stringify(sortKeys(payload)));
       assert.equal(settings.method, "GET");
       assert.equal(settings.path, `/rpc/${fn}`);
       assert.equal(settings.cookies, "{}");
