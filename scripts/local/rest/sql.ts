@@ -3,7 +3,8 @@
 // GUCs). Identifiers are always quoted here; every value from the request is a bind parameter of
 // unknown type, so PostgreSQL types it from its context exactly as it does for PostgREST. The only
 // text spliced in unquoted is what PostgREST splices: SQL keywords chosen here, casts that the
-// query parser only lets through as [A-Za-z0-9_ $], and type names read from pg_catalog.
+// query parser only lets through as letters, digits, "_", " " and "$", and type names read from
+// pg_catalog.
 import type { Field, Filter, LogicTree, OrderTerm, SelectItem } from "./query-params.ts";
 import { type Range, rangeAll, rangeEquals, rangeLimit, rangeOffset } from "./range.ts";
 import type { Column, RoutineParam } from "./schema.ts";
