@@ -131,41 +131,27 @@ Deno.test("what parses: select items, filters, trees, order, ranges", () => {
       operation: { kind: "quant", operator: "like", quantifier: null, value: "*+*" },
     },
   ]);
+  const leaf = (name: string, operation: object) => ({
+    kind: "filter",
+    filter: { field: { name, jsonPath: [] }, negated: false, operation },
+  });
+  const quant = (operator: string, value: string) => ({
+    kind: "quant",
+    operator,
+    quantifier: null,
+    value,
+  });
   assert.deepEqual(parsed.logic[0].value, {
     kind: "expr",
     negated: false,
     operator: "or",
     children: [
-      {
-        kind: "filter",
-        filter: {
-          field: { name: "a", jsonPath: [] },
-          negated: false,
-          operation: { kind: "quant", operator: "eq", quantifier: null, value: "1" },
-        },
-      },
+      leaf("a", quant("eq", "1")),
       {
         kind: "expr",
         negated: false,
         operator: "and",
-        children: [
-          {
-            kind: "filter",
-            filter: {
-              field: { name: "b", jsonPath: [] },
-              negated: false,
-              operation: { kind: "quant", operator: "gt", quantifier: null, value: "2" },
-            },
-          },
-          {
-            kind: "filter",
-            filter: {
-              field: { name: "c", jsonPath: [] },
-              negated: false,
-              operation: { kind: "is", value: "null" },
-            },
-          },
-        ],
+        children: [leaf("b", quant("gt", "2")), leaf("c", { kind: "is", value: "null" })],
       },
     ],
   });
