@@ -63,6 +63,39 @@ interface ConfigToml {
   api?: { schemas?: string[]; extra_search_path?: string[]; max_rows?: number };
 }
 
+const connectionFailures = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "CONNECT_TIMEOUT"]);
+
+/**
+ * A database failure as PostgREST answers it: PostgreSQL's error with its status, or 503 when the
+ * database cannot be reached. Anything else is a fault of this stand-in and stays as it is.
+ */
+function asApiFailure(error: unknown, authenticated: boolean): unknown {
+  if (error instanceof ApiFailure) return error;
+  if (error instanceof postgres.PostgresError) {
+    return new ApiFailure(databaseError(error, authenticated));
+  }
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code !== "string") return error;
+  const message = (error as Error).message;
+  return new ApiFailure(
+    connectionFailures.has(code)
+      ? {
+        status: 503,
+        code: "PGRST000",
+        message: "Database connection error.",
+        details: message,
+        hint: null,
+      }
+      : {
+        status: 503,
+        code: "PGRST001",
+        message: "Database client error. Retrying the connection.",
+        details: message,
+        hint: null,
+      },
+  );
+}
+
 /** JSON with object keys sorted, as PostgREST (aeson) encodes claims and headers. */
 function sortedJson(value: unknown): string {
   const sort = (v: unknown): unknown =>
@@ -182,66 +215,57 @@ export function createDataApi(
       .find((level) => level !== null && isolationLevels.has(level))!;
     const settings = transactionSettings(request, run.role, run.functionSettings);
     const { count, handling, maxAffected } = request.prefs;
-    try {
-      return await sql.begin(
-        `isolation level ${isolation} ${run.readOnly ? "read only" : "read write"}`,
-        async (tx) => {
-          await tx.unsafe(settings.text, settings.values);
-          const params = new Params();
-          const statement = mainStatement({
-            plan: run.plan,
-            call: run.call,
-            count,
-            maxRows: request.config.maxRows,
-            topLevel: request.topLevel,
-            handler: handlerFor(run.media, head),
-          }, params);
-          const [row] = await tx.unsafe(statement, params.values);
-          const result: MainResult = {
-            pageTotal: Number(row?.page_total ?? 0),
-            total: row?.total_result_set == null ? null : Number(row.total_result_set),
-            body: row?.body ?? "",
-            responseHeaders: row?.response_headers ?? null,
-            responseStatus: row?.response_status ?? null,
-          };
-          if (run.media.kind === "object" && result.pageTotal !== 1) {
+    return await sql.begin(
+      `isolation level ${isolation} ${run.readOnly ? "read only" : "read write"}`,
+      async (tx) => {
+        await tx.unsafe(settings.text, settings.values);
+        const params = new Params();
+        const statement = mainStatement({
+          plan: run.plan,
+          call: run.call,
+          count,
+          maxRows: request.config.maxRows,
+          topLevel: request.topLevel,
+          handler: handlerFor(run.media, head),
+        }, params);
+        const [row] = await tx.unsafe(statement, params.values);
+        const result: MainResult = {
+          pageTotal: Number(row?.page_total ?? 0),
+          total: row?.total_result_set == null ? null : Number(row.total_result_set),
+          body: row?.body ?? "",
+          responseHeaders: row?.response_headers ?? null,
+          responseStatus: row?.response_status ?? null,
+        };
+        if (run.media.kind === "object" && result.pageTotal !== 1) {
+          fail(
+            406,
+            "PGRST116",
+            "Cannot coerce the result to a single JSON object",
+            `The result contains ${result.pageTotal} rows`,
+          );
+        }
+        if (run.call !== null) {
+          if (maxAffected !== null && handling === "strict" && result.pageTotal > maxAffected) {
             fail(
-              406,
-              "PGRST116",
-              "Cannot coerce the result to a single JSON object",
-              `The result contains ${result.pageTotal} rows`,
+              400,
+              "PGRST124",
+              "Query result exceeds max-affected preference constraint",
+              `The query affects ${result.pageTotal} rows`,
             );
           }
-          if (run.call !== null) {
-            if (maxAffected !== null && handling === "strict" && result.pageTotal > maxAffected) {
-              fail(
-                400,
-                "PGRST124",
-                "Query result exceeds max-affected preference constraint",
-                `The query affects ${result.pageTotal} rows`,
-              );
-            }
-          } else if (count === "planned" || count === "estimated") {
-            const explain = new Params();
-            const [plan] = await tx.unsafe(explainCount(run.plan, explain), explain.values);
-            const estimate = Number(plan["QUERY PLAN"][0].Plan["Plan Rows"]);
-            const maxRows = request.config.maxRows;
-            if (count === "planned") result.total = estimate;
-            else if (result.total !== null && (maxRows === null || result.total > maxRows)) {
-              result.total = Math.max(result.total, estimate);
-            }
+        } else if (count === "planned" || count === "estimated") {
+          const explain = new Params();
+          const [plan] = await tx.unsafe(explainCount(run.plan, explain), explain.values);
+          const estimate = Number(plan["QUERY PLAN"][0].Plan["Plan Rows"]);
+          const maxRows = request.config.maxRows;
+          if (count === "planned") result.total = estimate;
+          else if (result.total !== null && (maxRows === null || result.total > maxRows)) {
+            result.total = Math.max(result.total, estimate);
           }
-          return result;
-        },
-      ) as MainResult;
-    } catch (error) {
-      if (error instanceof ApiFailure) throw error;
-      if (error instanceof postgres.PostgresError) {
-        throw new ApiFailure(databaseError(error, request.caller.role !== "anon"));
-      }
-      context.log(`[rest] database unavailable: ${(error as Error).message}`);
-      fail(503, "PGRST001", "Database client error. Retrying the connection.");
-    }
+        }
+        return result;
+      },
+    ) as MainResult;
   }
 
   async function answer(request: RequestContext, run: Execution): Promise<Response> {
@@ -357,7 +381,19 @@ export function createDataApi(
     // The gateway has checked the API key; PostgREST never sees it as a filter.
     const queryApiKey = rawQuery.find(([key]) => key === "apikey")?.[1] ?? null;
     const caller = await authenticate(httpRequest.headers, queryApiKey, context.checkToken);
+    try {
+      return await answerFor(httpRequest, rawPath, rawQuery, caller);
+    } catch (error) {
+      throw asApiFailure(error, caller.role !== "anon");
+    }
+  }
 
+  async function answerFor(
+    httpRequest: Request,
+    rawPath: string,
+    rawQuery: [string, string | null][],
+    caller: Caller,
+  ): Promise<Response> {
     const config = apiConfig();
     const method = httpRequest.method.toUpperCase();
     const resource = resourceOf(pathSegments(rawPath));

@@ -3,6 +3,8 @@
 // body (code, details, hint, message) and the status, and that nothing breaks the stack.
 import assert from "node:assert/strict";
 import { signJwt } from "../../../../scripts/local/jwt.ts";
+import { stackApiContext } from "../../../../scripts/local/api-services.ts";
+import { createDataApi } from "../../../../scripts/local/rest/service.ts";
 import { connect, testStack } from "../_support/stack.ts";
 import { clientFor, seed, serviceClient, withApi } from "./seed.ts";
 
@@ -457,4 +459,31 @@ Deno.test("browsers: preflight and CORS headers", async () => {
     assert.equal(read.headers.get("access-control-allow-origin"), "*");
     assert.match(read.headers.get("access-control-expose-headers") ?? "", /Content-Range/);
   });
+});
+
+Deno.test("an unreachable database answers PostgREST's 503, and the API keeps answering", async () => {
+  const api = createDataApi(
+    await stackApiContext({
+      ...stack,
+      databaseUrl: "postgresql://postgres:postgres@127.0.0.1:9/postgres",
+      log: () => {},
+    }),
+  );
+  try {
+    const response = await api.handle(
+      new Request("http://127.0.0.1/rest/v1/workspaces", { headers: { apikey: stack.anonKey } }),
+    );
+    assert.equal(response.status, 503);
+    const body = await response.json();
+    assert.equal(body.code, "PGRST000");
+    assert.equal(body.message, "Database connection error.");
+    const parse = await api.handle(
+      new Request("http://127.0.0.1/rest/v1/workspaces?id=noop.1", {
+        headers: { apikey: stack.anonKey },
+      }),
+    );
+    assert.equal((await parse.json()).code, "PGRST100");
+  } finally {
+    await api.close?.();
+  }
 });
