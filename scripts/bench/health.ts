@@ -8,8 +8,7 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { stackConfig } from "../local/config.ts";
-import { freshDatabase } from "../local/database.ts";
-import { stopPostgres } from "../local/postgres.ts";
+import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { addDay, assertBenchStackFree } from "./bench-stack.ts";
 import {
   bisonReportsEndOf,
@@ -90,6 +89,6 @@ try {
   if (counts.mailboxes !== 17_136 || provider.rows === 0 || summary.checks < 35) exitCode = 1;
 } finally {
   await sql.end();
-  await stopPostgres(stack);
+  await stopDatabase(stack);
 }
 Deno.exit(exitCode);
