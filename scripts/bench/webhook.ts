@@ -23,11 +23,11 @@ import {
   dbUrl,
   functionEnv as stackFunctionEnv,
   functionsUrl,
-  localJwtSecret,
   platformDbUrl,
   repoRoot,
   type StackConfig,
   stackConfig,
+  stackEnv,
 } from "../local/config.ts";
 import { poolerServerConnections } from "../local/pooler.ts";
 import { bisonCliResult } from "../local/bison-cli.ts";
@@ -54,9 +54,10 @@ async function spawnGateway(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", join(repoRoot, "scripts", "local", "gateway.ts")],
     env: {
+      // What the stack's gateway is started with (its Auth's key, the platform's URL, ...), and
+      // the functions' environment of this run.
+      ...await stackEnv(stack),
       ...functionEnv,
-      SUPABASE_JWT_SECRET: localJwtSecret,
-      PLATFORM_DB_URL: platformDbUrl(stack),
       GATEWAY_PORT: "0",
       FUNCTIONS_DIRS: functionsDir,
     },
