@@ -9,9 +9,9 @@ import {
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
-import { freshDatabase } from "../local/database.ts";
+import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { startGateway } from "../local/gateway.ts";
-import { pgPaths, postgresRunning, stopPostgres } from "../local/postgres.ts";
+import { pgPaths, postgresRunning } from "../local/postgres.ts";
 
 /**
  * Every benchmark rebuilds the same .local/bench database: refuses to start while one is running
@@ -44,7 +44,7 @@ export async function startBenchStack(functionEnv: Record<string, string> = {}) 
     cronSecret: localCronSecret,
     async close() {
       await gateway.close();
-      await stopPostgres(stack);
+      await stopDatabase(stack);
     },
   };
 }

@@ -8,10 +8,16 @@ import { loadSigningKey } from "./auth/signing-key.ts";
 import { createDataApi } from "./rest/service.ts";
 
 export interface ApiServiceContext {
-  /** The stack's database, as the platform's own services reach it. */
+  /** The stack's database, directly, as the project's `postgres` role (not a superuser). */
   databaseUrl: string;
   /** The stack's API URL (what SUPABASE_URL is): Auth's issuer is `<apiUrl>/auth/v1`. */
   apiUrl: string;
+  /**
+   * The stack's database, directly, as the platform superuser supabase_admin: for what hosted
+   * Supabase's own servers do with their platform roles (Realtime's replication slots and
+   * partitions, say). Never hand it to project code.
+   */
+  platformDatabaseUrl: string;
   /** The stack's legacy HS256 JWT secret. */
   jwtSecret: string;
   /** The stack's asymmetric key: Auth signs user tokens with it and publishes it as a JWKS. */
@@ -59,6 +65,7 @@ export function localTokenChecker(
 /** The context every local API service gets, for a stack described by its settings. */
 export async function stackApiContext(settings: {
   databaseUrl: string;
+  platformDatabaseUrl: string;
   apiUrl: string;
   jwtSecret: string;
   signingKeysFile: string;
@@ -67,6 +74,7 @@ export async function stackApiContext(settings: {
   const signingKey = await loadSigningKey(settings.signingKeysFile);
   return {
     databaseUrl: settings.databaseUrl,
+    platformDatabaseUrl: settings.platformDatabaseUrl,
     apiUrl: settings.apiUrl,
     jwtSecret: settings.jwtSecret,
     signingKey,

@@ -16,16 +16,18 @@ export const localCronSecret = "local-cron-secret-not-for-production";
 /** dev: `npm start`; test: `npm test` (no fsync); bench: benchmarks, durable like hosted. */
 export type StackName = "dev" | "test" | "bench";
 
-const basePorts: Record<StackName, { db: number; api: number }> = {
-  dev: { db: 54322, api: 54321 },
-  test: { db: 54332, api: 54331 },
-  bench: { db: 54342, api: 54341 },
+const basePorts: Record<StackName, { db: number; api: number; pooler: number }> = {
+  dev: { db: 54322, api: 54321, pooler: 54328 },
+  test: { db: 54332, api: 54331, pooler: 54338 },
+  bench: { db: 54342, api: 54341, pooler: 54348 },
 };
 
 export interface StackConfig {
   name: StackName;
   dbPort: number;
   apiPort: number;
+  /** The transaction pooler (PgBouncer) in front of the database. */
+  poolerPort: number;
   dir: string;
   logDir: string;
   pidDir: string;
@@ -46,6 +48,7 @@ export function stackConfig(name: StackName): StackConfig {
     name,
     dbPort: basePorts[name].db + offset,
     apiPort: basePorts[name].api + offset,
+    poolerPort: basePorts[name].pooler + offset,
     dir,
     logDir: join(dir, "logs"),
     pidDir: join(dir, "run"),
@@ -54,8 +57,28 @@ export function stackConfig(name: StackName): StackConfig {
   };
 }
 
-export const dbUrl = (stack: StackConfig) =>
-  `postgresql://postgres:postgres@127.0.0.1:${stack.dbPort}/postgres`;
+/**
+ * The roles that log in to a stack's database, with their local demo passwords. `postgres` is the
+ * project's role as on hosted Supabase (not a superuser); `supabase_admin` is the platform's
+ * superuser, which only the platform stand-ins and platform services use.
+ */
+export const localDatabaseRoles = {
+  postgres: "postgres",
+  supabase_admin: "supabase-admin-local-only",
+} as const;
+
+const roleUrl = (role: keyof typeof localDatabaseRoles, port: number) =>
+  `postgresql://${role}:${localDatabaseRoles[role]}@127.0.0.1:${port}/postgres`;
+
+/** The direct connection as `postgres`: migrations, the seed, tests, scripts (SUPABASE_DB_URL). */
+export const dbUrl = (stack: StackConfig) => roleUrl("postgres", stack.dbPort);
+/** The transaction pooler as `postgres`: what functions use (DB_POOLER_URL), as on hosted. */
+export const poolerUrl = (stack: StackConfig) => roleUrl("postgres", stack.poolerPort);
+/**
+ * The platform superuser's direct connection: the stand-ins and the platform's own services
+ * (pg_net's worker, Realtime). Never handed to functions, migrations or tests.
+ */
+export const platformDbUrl = (stack: StackConfig) => roleUrl("supabase_admin", stack.dbPort);
 export const apiUrl = (stack: StackConfig) => `http://127.0.0.1:${stack.apiPort}`;
 export const functionsUrl = (stack: StackConfig) => `${apiUrl(stack)}/functions/v1`;
 
@@ -64,7 +87,11 @@ export function roleKey(role: "anon" | "service_role"): Promise<string> {
   return signJwt({ iss: "supabase-demo", role, exp: 1983812996 }, localJwtSecret);
 }
 
-/** What the platform hands each function of the stack (and the cron secret it is given). */
+/**
+ * What each function of the stack receives: what the platform hands every function
+ * (SUPABASE_URL, SUPABASE_DB_URL, keys) plus the project's secrets (CRON_SECRET, and
+ * DB_POOLER_URL, the transaction pooler the functions connect through).
+ */
 export async function functionEnv(stack: StackConfig): Promise<Record<string, string>> {
   return {
     SUPABASE_URL: apiUrl(stack),
@@ -72,10 +99,11 @@ export async function functionEnv(stack: StackConfig): Promise<Record<string, st
     SUPABASE_ANON_KEY: await roleKey("anon"),
     SUPABASE_SERVICE_ROLE_KEY: await roleKey("service_role"),
     CRON_SECRET: localCronSecret,
+    DB_POOLER_URL: poolerUrl(stack),
   };
 }
 
-/** Everything a script or test needs to talk to the stack. */
+/** Everything a script, test or local platform service needs to talk to the stack. */
 export async function stackEnv(stack: StackConfig): Promise<Record<string, string>> {
   return {
     ...await functionEnv(stack),
@@ -83,6 +111,7 @@ export async function stackEnv(stack: StackConfig): Promise<Record<string, strin
     SUPABASE_JWT_SECRET: localJwtSecret,
     // Where the signing key lives, never the key: the gateway's Auth and tests read it there.
     SUPABASE_SIGNING_KEYS_FILE: stack.signingKeysFile,
+    PLATFORM_DB_URL: platformDbUrl(stack),
   };
 }
 

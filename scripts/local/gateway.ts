@@ -329,6 +329,7 @@ if (import.meta.main) {
     "SUPABASE_DB_URL",
     "SUPABASE_URL",
     "SUPABASE_SIGNING_KEYS_FILE",
+    "PLATFORM_DB_URL",
   ];
   const missing = required.filter((key) => !Deno.env.get(key));
   if (missing.length) {
@@ -342,6 +343,7 @@ if (import.meta.main) {
     "SUPABASE_ANON_KEY",
     "SUPABASE_SERVICE_ROLE_KEY",
     "CRON_SECRET",
+    "DB_POOLER_URL",
   ];
   const env: Record<string, string> = {};
   for (const key of passThrough) {
@@ -355,6 +357,7 @@ if (import.meta.main) {
   const services = await localApiServices(
     await stackApiContext({
       databaseUrl: Deno.env.get("SUPABASE_DB_URL")!,
+      platformDatabaseUrl: Deno.env.get("PLATFORM_DB_URL")!,
       apiUrl: Deno.env.get("SUPABASE_URL")!,
       jwtSecret,
       signingKeysFile: Deno.env.get("SUPABASE_SIGNING_KEYS_FILE")!,

@@ -1,26 +1,30 @@
 // `npm start`, `npm stop`: the local development stack (PostgreSQL with the platform stand-ins and
-// migrations, the pg_net dispatcher, the functions gateway) at the Supabase CLI's fixed addresses.
+// migrations, PgBouncer in front of it, the pg_net dispatcher, the functions gateway) at fixed
+// addresses, the Supabase CLI's where it has one.
 import { join } from "node:path";
 import {
   apiUrl,
   dbUrl,
   formatEnv,
   functionsUrl,
+  platformDbUrl,
+  poolerUrl,
   repoRoot,
   type StackConfig,
   stackConfig,
   stackEnv,
 } from "./config.ts";
 import { bisonCliResult } from "./bison-cli.ts";
-import { applyMigrations, applyPlatform, applySeed, psqlCommand } from "./database.ts";
 import {
-  ensureCluster,
-  pgPaths,
-  postgresRunning,
-  removeCluster,
-  startPostgres,
-  stopPostgres,
-} from "./postgres.ts";
+  applyMigrations,
+  applyPlatform,
+  applySeed,
+  psqlCommand,
+  startDatabase,
+  stopDatabase,
+} from "./database.ts";
+import { ensureCluster, pgPaths, postgresRunning, removeCluster } from "./postgres.ts";
+import { poolerRunning } from "./pooler.ts";
 import { readPid, spawnDetached, stopPidFile, waitFor } from "./process.ts";
 
 /** The demo Email Bison that `npm start` runs when no real one is connected. */
@@ -129,9 +133,10 @@ export async function startStack(stack: StackConfig): Promise<void> {
   await Deno.mkdir(stack.logDir, { recursive: true });
   const created = await ensureCluster(stack);
   step(created ? "created the PostgreSQL 15 cluster" : "PostgreSQL 15 cluster present");
-  await startPostgres(stack);
-  step(`PostgreSQL listening on ${stack.dbPort}`);
-  await applyPlatform(dbUrl(stack));
+  await startDatabase(stack);
+  step(`PostgreSQL listening on ${stack.dbPort}, PgBouncer on ${stack.poolerPort}`);
+  await assertPlatformRoles(stack);
+  await applyPlatform(stack);
   await applyMigrations(dbUrl(stack));
   step("platform stand-ins and migrations applied");
   if (created) {
@@ -162,8 +167,24 @@ export async function stopStack(stack: StackConfig): Promise<string[]> {
   for (const service of [...services].reverse()) {
     if (await stopPidFile(pidFile(stack, service))) stopped.push(service);
   }
-  if (await stopPostgres(stack)) stopped.push("postgres");
+  stopped.push(...await stopDatabase(stack));
   return stopped;
+}
+
+/**
+ * A database created before the stack reproduced hosted Supabase's roles has `postgres` as its
+ * superuser and no supabase_admin: it cannot be upgraded in place, only rebuilt.
+ */
+async function assertPlatformRoles(stack: StackConfig): Promise<void> {
+  try {
+    await psqlCommand(platformDbUrl(stack), "select 1");
+  } catch {
+    throw new Error(
+      `the local database (${(await pgPaths(stack)).data}) predates the platform superuser ` +
+        "supabase_admin (postgres is no longer a superuser, as on hosted Supabase). Rebuild it " +
+        "with `npm run reset`: this deletes the local data, then loads the seed again.",
+    );
+  }
 }
 
 function step(message: string) {
@@ -174,6 +195,7 @@ async function printStatus(stack: StackConfig): Promise<void> {
   const env = await stackEnv(stack);
   const running = {
     postgres: await postgresRunning(stack),
+    pgbouncer: await poolerRunning(stack),
     dispatcher: (await readPid(pidFile(stack, "dispatcher"))) !== null,
     gateway: await gatewayHealthy(stack),
     "demo simulator": (await readPid(pidFile(stack, "simulator"))) !== null,
@@ -182,13 +204,14 @@ async function printStatus(stack: StackConfig): Promise<void> {
   Local stack (${Object.entries(running).map(([k, v]) => `${k}: ${v ? "up" : "down"}`).join(", ")})
 
          Database URL: ${dbUrl(stack)}
+           Pooler URL: ${poolerUrl(stack)} (transaction mode; what functions use)
               API URL: ${apiUrl(stack)}   (a frontend's SUPABASE_URL)
         Functions URL: ${functionsUrl(stack)}/<name>
              Auth URL: ${apiUrl(stack)}/auth/v1   (JWKS: /auth/v1/.well-known/jwks.json)
              anon key: ${env.SUPABASE_ANON_KEY}   (a frontend's key)
      service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
              Env file: ${stack.envFile}
-                 Logs: ${stack.logDir}/ (postgres.log, gateway.log, dispatcher.log)
+                 Logs: ${stack.logDir}/ (postgres.log, pgbouncer.log, gateway.log, dispatcher.log)
 
   Stop it with: npm stop
 `);

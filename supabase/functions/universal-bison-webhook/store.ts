@@ -1,19 +1,19 @@
 // The webhook store backed by the database functions of migration create_webhook_ingest: one
-// round trip per delivery.
-import type { Sql } from "../_shared/database.ts";
+// round trip per delivery, answered or cancelled within the deadline Bison's 15 s leave us.
+import { type Sql, withDeadline } from "../_shared/database.ts";
 import type { Outcome, RejectionReason, WebhookStore } from "./handler.ts";
 
 export function databaseWebhookStore(sql: Sql): WebhookStore {
   return {
     async ingest(tokenSha256, json) {
       // ::text first: a parameter the server types as jsonb would be JSON-encoded again.
-      const [row] = await sql`
-        select private.ingest_webhook_event(${tokenSha256}, ${json}::text::jsonb) as result`;
+      const [row] = await withDeadline(sql`
+        select private.ingest_webhook_event(${tokenSha256}, ${json}::text::jsonb) as result`);
       return row.result as { outcome: Outcome; event_id?: number };
     },
     async recordRejection(tokenSha256: string, reason: RejectionReason) {
-      const [row] = await sql`
-        select private.record_webhook_rejection(${tokenSha256}, ${reason}) as known`;
+      const [row] = await withDeadline(sql`
+        select private.record_webhook_rejection(${tokenSha256}, ${reason}) as known`);
       return row.known as boolean;
     },
   };

@@ -16,9 +16,14 @@ import {
 } from "../../../../scripts/local/bison-cli.ts";
 
 export interface TestStack {
+  /** Direct, as `postgres` (not a superuser, as on hosted): what tests connect with. */
   databaseUrl: string;
   /** The stack's API URL (SUPABASE_URL): the issuer of its Auth tokens. */
   apiUrl: string;
+  /** The transaction pooler, as `postgres`: what the functions under test connect through. */
+  poolerUrl: string;
+  /** Direct, as the platform superuser: only for the stack's platform stand-ins. */
+  platformDatabaseUrl: string;
   jwtSecret: string;
   /** Where the stack's signing key lives (read it with stackSigningKey()). */
   signingKeysFile: string;
@@ -38,6 +43,8 @@ export function testStack(): TestStack {
   return {
     databaseUrl: read("SUPABASE_DB_URL"),
     apiUrl: read("SUPABASE_URL"),
+    poolerUrl: read("DB_POOLER_URL"),
+    platformDatabaseUrl: read("PLATFORM_DB_URL"),
     jwtSecret: read("SUPABASE_JWT_SECRET"),
     signingKeysFile: read("SUPABASE_SIGNING_KEYS_FILE"),
     anonKey: read("SUPABASE_ANON_KEY"),
@@ -81,6 +88,7 @@ export function startTestGateway(
       SUPABASE_ANON_KEY: stack.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
       CRON_SECRET: stack.cronSecret,
+      DB_POOLER_URL: stack.poolerUrl,
       ...extraEnv,
     },
     log: logTo("gateway"),
@@ -100,7 +108,7 @@ export async function startTestApi(extraEnv: Record<string, string> = {}, stack 
 
 export function startTestDispatcher(stack = testStack()) {
   return startDispatcher({
-    databaseUrl: stack.databaseUrl,
+    databaseUrl: stack.platformDatabaseUrl,
     idleMs: 20,
     log: logTo("dispatcher"),
   });

@@ -215,7 +215,7 @@ Deno.test("a processing failure keeps the raw event; `bison reprocess` applies i
 
 Deno.test("the database being down answers 503 so Bison retries", async () => {
   const gateway = await startTestGateway({
-    SUPABASE_DB_URL: "postgresql://postgres:postgres@127.0.0.1:9/postgres",
+    DB_POOLER_URL: "postgresql://postgres:postgres@127.0.0.1:9/postgres",
   });
   try {
     const response = await deliver(
