@@ -2,6 +2,7 @@
 // Supabase serves them on the project URL. Each service lives in its own module and is listed
 // here once; the gateway routes every request under a service's prefix to it.
 import type { ApiService } from "./gateway.ts";
+import { databaseUrlAs } from "./config.ts";
 import { checkJwt, type JwtClaims, type SigningKey, type TokenCheck } from "./jwt.ts";
 import { authService } from "./auth/service.ts";
 import { loadSigningKey } from "./auth/signing-key.ts";
@@ -10,6 +11,12 @@ import { createDataApi } from "./rest/service.ts";
 export interface ApiServiceContext {
   /** The stack's database, directly, as the project's `postgres` role (not a superuser). */
   databaseUrl: string;
+  /**
+   * The stack's database as one of the platform's service logins, as hosted's servers connect:
+   * the Data API as `authenticator` (NOINHERIT: no rights until it switches to the JWT's role),
+   * Auth as `supabase_auth_admin`.
+   */
+  databaseUrlAs(role: "authenticator" | "supabase_auth_admin"): string;
   /** The stack's API URL (what SUPABASE_URL is): Auth's issuer is `<apiUrl>/auth/v1`. */
   apiUrl: string;
   /**
@@ -74,6 +81,7 @@ export async function stackApiContext(settings: {
   const signingKey = await loadSigningKey(settings.signingKeysFile);
   return {
     databaseUrl: settings.databaseUrl,
+    databaseUrlAs: (role) => databaseUrlAs(settings.databaseUrl, role),
     platformDatabaseUrl: settings.platformDatabaseUrl,
     apiUrl: settings.apiUrl,
     jwtSecret: settings.jwtSecret,

@@ -60,15 +60,28 @@ export function stackConfig(name: StackName): StackConfig {
 /**
  * The roles that log in to a stack's database, with their local demo passwords. `postgres` is the
  * project's role as on hosted Supabase (not a superuser); `supabase_admin` is the platform's
- * superuser, which only the platform stand-ins and platform services use.
+ * superuser, which only the platform stand-ins and platform services use; `authenticator` is the
+ * Data API's login and `supabase_auth_admin` Auth's, as on hosted.
  */
 export const localDatabaseRoles = {
   postgres: "postgres",
   supabase_admin: "supabase-admin-local-only",
+  authenticator: "authenticator-local-only",
+  supabase_auth_admin: "supabase-auth-admin-local-only",
 } as const;
 
-const roleUrl = (role: keyof typeof localDatabaseRoles, port: number) =>
+export type LocalDatabaseRole = keyof typeof localDatabaseRoles;
+
+const roleUrl = (role: LocalDatabaseRole, port: number) =>
   `postgresql://${role}:${localDatabaseRoles[role]}@127.0.0.1:${port}/postgres`;
+
+/** The same database as `databaseUrl`, logged in as another of the stack's roles. */
+export function databaseUrlAs(databaseUrl: string, role: LocalDatabaseRole): string {
+  const url = new URL(databaseUrl);
+  url.username = role;
+  url.password = localDatabaseRoles[role];
+  return url.toString();
+}
 
 /** The direct connection as `postgres`: migrations, the seed, tests, scripts (SUPABASE_DB_URL). */
 export const dbUrl = (stack: StackConfig) => roleUrl("postgres", stack.dbPort);

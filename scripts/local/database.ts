@@ -36,6 +36,8 @@ export async function applyPlatform(stack: StackConfig): Promise<void> {
   for (const file of files) {
     await psqlFile(platformDbUrl(stack), join(platformDir, file), {
       postgres_password: localDatabaseRoles.postgres,
+      authenticator_password: localDatabaseRoles.authenticator,
+      auth_admin_password: localDatabaseRoles.supabase_auth_admin,
     });
   }
 }

@@ -175,7 +175,7 @@ export function authService(
   options: AuthServiceOptions = {},
 ): ApiService {
   // The one connection the Auth service uses, as GoTrue has its own database login on hosted.
-  const sql = postgres(context.databaseUrl, {
+  const sql = postgres(context.databaseUrlAs("supabase_auth_admin"), {
     max: 4,
     prepare: false,
     onnotice: () => {},

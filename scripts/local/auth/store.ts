@@ -4,6 +4,7 @@
 // (cost 10, `$2a$`), one refresh-token row per rotation with its parent, sessions deleted on
 // logout. The SQL is the only part of the stand-in that knows the schema.
 import type postgres from "postgres";
+import bcrypt from "bcryptjs";
 
 type Sql = postgres.Sql;
 type Row = Record<string, unknown>;
@@ -137,14 +138,16 @@ export async function findUserByPassword(
   const [row] = await sql`
     select ${userColumns(sql)},
       coalesce(u.encrypted_password, '') <> '' as has_password,
-      case when u.encrypted_password ~ '^\\$2[abxy]\\$'
-        then extensions.crypt(${password}, u.encrypted_password) = u.encrypted_password
-        else false end as password_matches
+      u.encrypted_password
     from auth.users u
     where u.instance_id = ${instanceId} and lower(u.email) = lower(${email}) and u.aud = ${aud}
       and u.is_sso_user = false
     limit 1`;
-  return row ? { ...storedFrom(row), passwordMatches: row.password_matches === true } : null;
+  if (!row) return null;
+  // Auth compares in its own process, as here: the database never sees the password.
+  const hash = typeof row.encrypted_password === "string" ? row.encrypted_password : "";
+  const passwordMatches = /^\$2[abxy]\$/.test(hash) && await bcrypt.compare(password, hash);
+  return { ...storedFrom(row), passwordMatches };
 }
 
 export interface NewUser {
@@ -170,12 +173,22 @@ function merged(base: Row, updates: Row): Row {
   return result;
 }
 
+/**
+ * bcrypt as Auth's Go library writes it ($2a$, cost 10), hashed in this process as Auth hashes in
+ * its own: the password never reaches the database.
+ */
+async function hashPassword(password: string): Promise<string> {
+  const salt = (await bcrypt.genSalt(bcryptCost)).replace(/^\$2b\$/, "$2a$");
+  return await bcrypt.hash(password, salt);
+}
+
 /** Creates a user with an email identity, as the admin API does. Throws EmailTaken. */
 export async function createUser(sql: Sql, input: NewUser): Promise<User> {
   const appMetadata = merged({ provider: "email", providers: ["email"] }, input.appMetadata);
   const userMetadata = input.emailConfirm
     ? merged(input.userMetadata, { email_verified: true })
     : input.userMetadata;
+  const encryptedPassword = await hashPassword(input.password);
   try {
     const id = await sql.begin(async (tx) => {
       const [taken] = await tx`
@@ -194,7 +207,7 @@ export async function createUser(sql: Sql, input: NewUser): Promise<User> {
         ) values (
           ${instanceId}, coalesce(${input.id ?? null}::uuid, gen_random_uuid()), ${input.aud},
           ${input.role}, ${input.email},
-          extensions.crypt(${input.password}, extensions.gen_salt('bf', ${bcryptCost})),
+          ${encryptedPassword},
           case when ${input.emailConfirm} then now() end,
           ${tx.json(appMetadata as never)}, ${tx.json(userMetadata as never)}, now(), now(),
           '', '', '', '', false, false

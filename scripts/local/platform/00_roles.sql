@@ -11,7 +11,8 @@
 -- of its reach except for what is granted to it. anon, authenticated and service_role inherit
 -- (alter_api_roles_for_inherit); authenticator, PostgREST's login, does not.
 --
--- psql variable :postgres_password is the local demo password of postgres (scripts/local/config.ts).
+-- psql variables :postgres_password, :authenticator_password and :auth_admin_password are the local
+-- demo passwords of the roles that log in (scripts/local/config.ts).
 
 do $$
 declare
@@ -34,9 +35,10 @@ alter role postgres with nosuperuser createdb createrole login replication bypas
 alter role anon with nologin inherit;
 alter role authenticated with nologin inherit;
 alter role service_role with nologin inherit bypassrls;
-alter role authenticator with login noinherit;
+alter role authenticator with login noinherit password :'authenticator_password';
 -- Platform service logins; locally no Auth or Realtime server logs in with them, they own objects.
-alter role supabase_auth_admin with login noinherit nocreaterole noreplication;
+alter role supabase_auth_admin with login noinherit nocreaterole noreplication
+  password :'auth_admin_password';
 alter role supabase_realtime_admin with login noinherit createrole replication;
 
 -- Hosted sets the API roles' statement timeouts when it creates them, and PostgREST's login's.

@@ -181,7 +181,7 @@ export function createDataApi(
   configPath = join(repoRoot, "supabase", "config.toml"),
 ): ApiService {
   // The one connection pool of the Data API (as PostgREST's to its authenticator login).
-  const sql = postgres(context.databaseUrl, {
+  const sql = postgres(context.databaseUrlAs("authenticator"), {
     max: 8,
     prepare: false,
     idle_timeout: 30,

@@ -130,6 +130,19 @@ Deno.test("bad tokens get PostgREST's JWT errors (401, WWW-Authenticate)", async
     assert.equal(unknownRole.status, 401);
     assert.deepEqual(unknownRole.body, pgrstError("22023", 'role "no_such_role" does not exist'));
 
+    // A role the authenticator login is not a member of, however validly signed: refused, as on
+    // hosted, where PostgREST logs in as the NOINHERIT authenticator.
+    const postgresRole = await get(
+      url,
+      "/bison_connections",
+      bearer(await signJwt({ role: "postgres", exp: now + 60 }, stack.jwtSecret)),
+    );
+    assert.equal(postgresRole.status, 403);
+    assert.deepEqual(
+      postgresRole.body,
+      pgrstError("42501", 'permission denied to set role "postgres"'),
+    );
+
     // Not a Bearer token at all: no token, so anon.
     const basic = await get(url, "/workspaces", {
       apikey: stack.anonKey,
