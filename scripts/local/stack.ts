@@ -76,27 +76,54 @@ async function bisonCli(stack: StackConfig, args: string[]): Promise<Record<stri
 
 /**
  * With no real Email Bison connected, the local simulator plays one, so a newcomer sees mailboxes
- * synced and webhooks rolling into metrics within a minute, with no account anywhere.
+ * synced and webhooks rolling into metrics within a minute, with no account anywhere. Once a real
+ * instance is connected, the demo connection is gone with its data (`bison connect` removes it;
+ * one left from before is removed here). Returns what to tell the operator.
  */
-async function startDemo(stack: StackConfig): Promise<string | null> {
+async function startDemo(stack: StackConfig): Promise<string> {
   const [{ real, demo }] = (await psqlCommand(
     dbUrl(stack),
     "select json_build_object('real', count(*) filter (where name <> 'demo'), " +
       "'demo', count(*) filter (where name = 'demo')) from public.bison_connections",
   ).then((text) => [JSON.parse(text)])) as { real: number; demo: number }[];
-  if (real > 0) return null;
-  if (await readPid(pidFile(stack, "simulator"))) return "running";
-  const connection = demo
-    ? await bisonCli(stack, ["rotate-token", "--connection", "demo"])
-    : await bisonCli(stack, [
-      "connect",
-      "--name",
-      "demo",
-      "--base-url",
-      `http://127.0.0.1:${demoSimulatorPort}`,
-      "--timezone",
-      "America/Chicago",
-    ]);
+  if (real > 0) {
+    if (demo) {
+      await psqlCommand(
+        dbUrl(stack),
+        "select private.purge_connection(id) from public.bison_connections where name = 'demo'",
+      );
+    }
+    await stopPidFile(pidFile(stack, "simulator"));
+    return `demo: not started, ${real} real Email Bison connection(s) configured` +
+      (demo ? "; removed the demo connection and its data" : "");
+  }
+  if (await readPid(pidFile(stack, "simulator"))) return "demo: running";
+  // The demo's webhook URL is kept in Vault; a demo made before that is made again.
+  const webhookUrl = demo
+    ? (await psqlCommand(
+      dbUrl(stack),
+      "select coalesce(private.connection_webhook_url(id), '') from public.bison_connections " +
+        "where name = 'demo'",
+    )).trim()
+    : "";
+  if (demo && !webhookUrl) {
+    await psqlCommand(
+      dbUrl(stack),
+      "select private.purge_connection(id) from public.bison_connections where name = 'demo'",
+    );
+  }
+  const connection = webhookUrl ? { webhook_url: webhookUrl } : await bisonCli(stack, [
+    "connect",
+    "--demo",
+    "--name",
+    "demo",
+    "--base-url",
+    `http://127.0.0.1:${demoSimulatorPort}`,
+    "--timezone",
+    "America/Chicago",
+    "--allow-private-address",
+    "--no-check",
+  ]);
   for (const workspace of [1, 2, 3]) {
     await bisonCli(stack, [
       "add-workspace",
@@ -108,6 +135,7 @@ async function startDemo(stack: StackConfig): Promise<string | null> {
       `Demo client ${workspace}`,
       "--api-key",
       `demo-workspace-key-${workspace}`,
+      "--no-check",
     ]);
   }
   await startService(stack, "simulator", { DEMO_WEBHOOK_URL: String(connection.webhook_url) });
@@ -121,7 +149,9 @@ async function startDemo(stack: StackConfig): Promise<string | null> {
     }
   });
   await bisonCli(stack, ["poll"]);
-  return "started";
+  return `demo: a simulated Email Bison on http://127.0.0.1:${demoSimulatorPort} (3 workspaces) ` +
+    "is sending webhooks; mailboxes synced (BISON_DEMO=off skips it; connecting a real " +
+    "instance removes it)";
 }
 
 export async function startStack(stack: StackConfig): Promise<void> {
@@ -147,13 +177,7 @@ export async function startStack(stack: StackConfig): Promise<void> {
   step("pg_net dispatcher and functions gateway running");
   await Deno.writeTextFile(stack.envFile, formatEnv(await stackEnv(stack)));
   if (stack.name === "dev" && Deno.env.get("BISON_DEMO") !== "off") {
-    const demo = await startDemo(stack);
-    if (demo) {
-      step(
-        `demo: a simulated Email Bison on http://127.0.0.1:${demoSimulatorPort} (3 workspaces) ` +
-          "is sending webhooks; mailboxes synced",
-      );
-    }
+    step(await startDemo(stack));
   }
 }
 
