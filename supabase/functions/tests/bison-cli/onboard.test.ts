@@ -4,7 +4,9 @@
 import assert from "node:assert/strict";
 import { generatedDay } from "../../../../scripts/simulator/bison-simulator.ts";
 import { onboardInstance, runOnboard, superAdminKey, withInstance } from "../_support/instance.ts";
-import { connect, runBisonCli } from "../_support/stack.ts";
+import { connect, runBisonCli, testStack } from "../_support/stack.ts";
+
+const stack = testStack();
 
 Deno.test("one super-admin key onboards an instance of 30 workspaces, and again changes nothing", async () => {
   await withInstance({ workspaces: 30 }, async (instance) => {
@@ -180,4 +182,35 @@ Deno.test("a refused key, an unreachable URL or another service is exit 2 and st
     await sql.end();
     await html.shutdown();
   }
+});
+
+Deno.test("the reconciliation settles the backfill's boundary day with Bison's whole day", async () => {
+  await withInstance({ workspaces: 1 }, async (instance) => {
+    const { sql } = instance;
+    await onboardInstance(instance, ["--earlier-days", "2"]);
+    const workspaceId = await instance.workspaceId(1);
+    // A day later: yesterday was the boundary day, Bison's count of the morning plus the events
+    // of the afternoon (one of them also in Bison's count: it was in flight at the backfill).
+    const [{ yesterday }] = await sql`
+      update private.workspace_backfills set boundary_day = boundary_day - 1
+      where workspace_id = ${workspaceId} returning boundary_day::text as yesterday`;
+    await sql`
+      update public.workspace_daily_metrics set source = 'bison_stats_and_events',
+        emails_sent = emails_sent + 7
+      where workspace_id = ${workspaceId} and day = ${yesterday}`;
+    const response = await fetch(`${instance.functionsUrl}/check-system-health/reconcile`, {
+      method: "POST",
+      headers: { "x-cron-secret": stack.cronSecret, "content-type": "application/json" },
+      body: JSON.stringify({ workspace_id: workspaceId }),
+    });
+    assert.equal(response.status, 200);
+    assert.equal((await response.json()).boundary_days_settled, 1);
+    const [day] = await sql`
+      select emails_sent, source from public.workspace_daily_metrics
+      where workspace_id = ${workspaceId} and day = ${yesterday}`;
+    assert.deepEqual({ ...day }, {
+      emails_sent: generatedDay(1, yesterday).sent,
+      source: "bison_stats",
+    });
+  });
 });
