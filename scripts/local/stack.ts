@@ -11,7 +11,7 @@ import {
   stackConfig,
   stackEnv,
 } from "./config.ts";
-import { bisonCliResult } from "./bison-cli.ts";
+import { bisonCliResult, runBisonCli } from "./bison-cli.ts";
 import { applyMigrations, applyPlatform, applySeed, psqlCommand } from "./database.ts";
 import {
   ensureCluster,
@@ -25,6 +25,8 @@ import { readPid, spawnDetached, stopPidFile, waitFor } from "./process.ts";
 
 /** The demo Email Bison that `npm start` runs when no real one is connected. */
 const demoSimulatorPort = 54329;
+/** The demo instance's super-admin key: a local fake, known to the simulator only. */
+const demoSuperAdminKey = "demo-super-admin-key-not-a-secret";
 
 const services = ["dispatcher", "gateway", "simulator"] as const;
 type Service = typeof services[number];
@@ -45,7 +47,13 @@ async function gatewayHealthy(stack: StackConfig): Promise<boolean> {
 const serviceScripts: Record<Service, string[]> = {
   dispatcher: ["scripts/local/dispatcher.ts"],
   gateway: ["scripts/local/gateway.ts"],
-  simulator: ["scripts/simulator/bison-simulator.ts", "--port", String(demoSimulatorPort)],
+  simulator: [
+    "scripts/simulator/bison-simulator.ts",
+    "--port",
+    String(demoSimulatorPort),
+    "--super-admin-key",
+    demoSuperAdminKey,
+  ],
 };
 
 async function startService(
@@ -80,6 +88,17 @@ async function bisonCli(stack: StackConfig, args: string[]): Promise<Record<stri
  * instance is connected, the demo connection is gone with its data (`bison connect` removes it;
  * one left from before is removed here). Returns what to tell the operator.
  */
+/** BISON_DEMO=off: no demo runs, so no demo connection may stay behind failing every poll. */
+async function removeDemo(stack: StackConfig): Promise<string> {
+  await stopPidFile(pidFile(stack, "simulator"));
+  const removed = await psqlCommand(
+    dbUrl(stack),
+    "select count(private.purge_connection(id)) from public.bison_connections where name = 'demo'",
+  );
+  return "demo: off (BISON_DEMO=off)" +
+    (removed.trim() !== "0" ? "; removed the demo connection and its data" : "");
+}
+
 async function startDemo(stack: StackConfig): Promise<string> {
   const [{ real, demo }] = (await psqlCommand(
     dbUrl(stack),
@@ -124,20 +143,6 @@ async function startDemo(stack: StackConfig): Promise<string> {
     "--allow-private-address",
     "--no-check",
   ]);
-  for (const workspace of [1, 2, 3]) {
-    await bisonCli(stack, [
-      "add-workspace",
-      "--connection",
-      "demo",
-      "--workspace-id",
-      String(workspace),
-      "--name",
-      `Demo client ${workspace}`,
-      "--api-key",
-      `demo-workspace-key-${workspace}`,
-      "--no-check",
-    ]);
-  }
   await startService(stack, "simulator", { DEMO_WEBHOOK_URL: String(connection.webhook_url) });
   await waitFor("the Bison simulator", async () => {
     try {
@@ -148,10 +153,22 @@ async function startDemo(stack: StackConfig): Promise<string> {
       return false;
     }
   });
-  await bisonCli(stack, ["poll"]);
+  // As an operator would: one super-admin key onboards the instance (keys, webhooks, history).
+  // A restarted simulator has forgotten its keys and webhooks; onboarding again repairs both.
+  await bisonCli(stack, [
+    "onboard",
+    "--connection",
+    "demo",
+    "--api-key",
+    demoSuperAdminKey,
+    "--earlier-days",
+    "7",
+  ]);
+  const polled = await runBisonCli(["poll"], await stackEnv(stack));
+  if (polled.code !== 0) console.error(`  ! demo: the first poll failed: ${polled.stderr.trim()}`);
   return `demo: a simulated Email Bison on http://127.0.0.1:${demoSimulatorPort} (3 workspaces) ` +
-    "is sending webhooks; mailboxes synced (BISON_DEMO=off skips it; connecting a real " +
-    "instance removes it)";
+    "is onboarded, its history backfilled, its webhooks arriving and its mailboxes synced " +
+    "(BISON_DEMO=off skips it; connecting a real instance removes it)";
 }
 
 export async function startStack(stack: StackConfig): Promise<void> {
@@ -176,8 +193,8 @@ export async function startStack(stack: StackConfig): Promise<void> {
   );
   step("pg_net dispatcher and functions gateway running");
   await Deno.writeTextFile(stack.envFile, formatEnv(await stackEnv(stack)));
-  if (stack.name === "dev" && Deno.env.get("BISON_DEMO") !== "off") {
-    step(await startDemo(stack));
+  if (stack.name === "dev") {
+    step(Deno.env.get("BISON_DEMO") === "off" ? await removeDemo(stack) : await startDemo(stack));
   }
 }
 

@@ -678,6 +678,7 @@ if (import.meta.main) {
       "webhook-url": { type: "string" },
       rate: { type: "string", default: "2" },
       "key-prefix": { type: "string", default: "demo-workspace-key" },
+      "super-admin-key": { type: "string" },
     },
   });
   const workspaceCount = Number(values.workspaces);
@@ -685,6 +686,7 @@ if (import.meta.main) {
   const simulator = startBisonSimulator({
     port: Number(values.port),
     latencyMs: Number(values.latency),
+    superAdminKey: values["super-admin-key"],
     workspaces: Array.from({ length: workspaceCount }, (_, index) => ({
       id: index + 1,
       name: `Demo client ${index + 1}`,
