@@ -152,7 +152,7 @@ export async function connect(ctx: Context, args: string[]) {
   say(`Connected "${connection.name}" (${connection.base_url}, ${connection.timezone}).`);
   const demoRemoved = values.demo ? null : await removeDemo(ctx);
   say(
-    "Next: bison onboard --connection " + JSON.stringify(connection.name) +
+    "Next: npm run bison -- onboard --connection " + JSON.stringify(connection.name) +
       " --api-key <super-admin key>  (records every workspace, its key and its webhook).",
   );
   return {
@@ -248,7 +248,7 @@ export async function rotateToken(ctx: Context, args: string[]) {
   if (failed.length) {
     throw new OperationalError(
       `${failed.length} registration(s) could not be moved: they keep receiving until the old ` +
-        "token expires (bison webhooks verify retries)",
+        "token expires (npm run bison -- webhooks verify retries)",
       result,
     );
   }
@@ -370,7 +370,7 @@ export async function discover(ctx: Context, args: string[]) {
   for (const row of recorded) {
     say(
       `${row.bison_workspace_id}\t${row.name ?? ""}\t${
-        row.has_api_key ? "key stored" : "no key yet: bison onboard (or add-workspace)"
+        row.has_api_key ? "key stored" : "no key yet: npm run bison -- onboard"
       }`,
     );
   }
@@ -459,7 +459,9 @@ export async function list(ctx: Context, args: string[]) {
     }
     lines.push("");
   }
-  console.log(lines.length ? lines.join("\n").trimEnd() : "No connection yet: bison connect");
+  console.log(
+    lines.length ? lines.join("\n").trimEnd() : "No connection yet: npm run bison -- connect",
+  );
   return undefined;
 }
 

@@ -69,7 +69,11 @@ export async function findConnection(
     select id, name, base_url, timezone, allow_private_address, disconnected_at
     from public.bison_connections
     where id::text = ${idOrName} or name = ${idOrName}`;
-  if (!row) throw new UsageError(`no connection with id or name "${idOrName}" (see: bison list)`);
+  if (!row) {
+    throw new UsageError(
+      `no connection with id or name "${idOrName}" (see: npm run bison -- list)`,
+    );
+  }
   if (options.connected && row.disconnected_at) {
     throw new UsageError(
       `connection "${row.name}" was disconnected on ${row.disconnected_at.toISOString()}; ` +
@@ -101,7 +105,7 @@ export async function findWorkspace(sql: postgres.Sql, id: number): Promise<Work
   const [row] = await sql<Workspace[]>`
     select id::int, connection_id, bison_workspace_id::int, name, needs_review
     from public.workspaces where id = ${id}`;
-  if (!row) throw new UsageError(`no workspace with id ${id} (see: bison list)`);
+  if (!row) throw new UsageError(`no workspace with id ${id} (see: npm run bison -- list)`);
   return row;
 }
 

@@ -104,7 +104,7 @@ export async function onboard(ctx: Context, args: string[]) {
     select private.connection_webhook_url(${connection.id}) as url`;
   if (!webhookUrl) {
     throw new UsageError(
-      `connection "${connection.name}" has no webhook URL on record: run bison rotate-token ` +
+      `connection "${connection.name}" has no webhook URL on record: run npm run bison -- rotate-token ` +
         `--connection ${JSON.stringify(connection.name)} first`,
     );
   }

@@ -50,7 +50,7 @@ export async function webhooks(ctx: Context, args: string[]) {
     checks.length
       ? `${checks.length} workspace(s): ${summary.ok} in place, ${summary.repaired.length} ` +
         `repaired, ${summary.failed.length} failed.`
-      : "No workspace to check: none has an API key (bison onboard).",
+      : "No workspace to check: none has an API key (npm run bison -- onboard).",
   );
   if (summary.failed.length) {
     throw new OperationalError(
@@ -83,7 +83,7 @@ export async function poll(ctx: Context, args: string[]) {
       .sql`select 1 from private.workspace_api_keys where workspace_id = ${id}`;
     if (!key) {
       throw new UsageError(
-        `workspace ${id} has no API key, so it cannot be polled: bison onboard (or add-workspace)`,
+        `workspace ${id} has no API key, so it cannot be polled: npm run bison -- onboard`,
         usage,
       );
     }
@@ -140,8 +140,8 @@ export async function poll(ctx: Context, args: string[]) {
       "Nothing was due. " +
         (next.next_poll_at
           ? `The next poll is due at ${next.next_poll_at.toISOString()} (workspace ` +
-            `${next.workspace_id}); bison poll --force polls every workspace now.`
-          : "No workspace has an API key yet: bison onboard --connection <name> --api-key <key>."),
+            `${next.workspace_id}); npm run bison -- poll --force polls every workspace now.`
+          : "No workspace has an API key yet: npm run bison -- onboard --connection <name> --api-key <key>."),
     );
   } else {
     say(
@@ -151,7 +151,9 @@ export async function poll(ctx: Context, args: string[]) {
     );
   }
   if (next.without_key) {
-    say(`${next.without_key} workspace(s) have no API key and are never polled (see bison list).`);
+    say(
+      `${next.without_key} workspace(s) have no API key and are never polled (see npm run bison -- list).`,
+    );
   }
   if (summary.failed.length) {
     throw new OperationalError(`${summary.failed.length} workspace(s) failed to poll`, result);
