@@ -29,6 +29,8 @@ export interface StackConfig {
   logDir: string;
   pidDir: string;
   envFile: string;
+  /** The stack's JWT signing key (private; created on first use, mode 0600). */
+  signingKeysFile: string;
 }
 
 export function stackConfig(name: StackName): StackConfig {
@@ -47,6 +49,7 @@ export function stackConfig(name: StackName): StackConfig {
     logDir: join(dir, "logs"),
     pidDir: join(dir, "run"),
     envFile: name === "dev" ? join(repoRoot, ".local", "stack.env") : join(dir, "stack.env"),
+    signingKeysFile: join(dir, "auth", "signing-keys.json"),
   };
 }
 
@@ -60,7 +63,6 @@ export function roleKey(role: "anon" | "service_role"): Promise<string> {
   return signJwt({ iss: "supabase-demo", role, exp: 1983812996 }, localJwtSecret);
 }
 
-/** The variables `supabase status -o env` would give scripts, for this stack. */
 /** What the platform hands each function of the stack (and the cron secret it is given). */
 export async function functionEnv(stack: StackConfig): Promise<Record<string, string>> {
   return {
@@ -78,6 +80,8 @@ export async function stackEnv(stack: StackConfig): Promise<Record<string, strin
     ...await functionEnv(stack),
     SUPABASE_FUNCTIONS_URL: functionsUrl(stack),
     SUPABASE_JWT_SECRET: localJwtSecret,
+    // Where the signing key lives, never the key: the gateway's Auth and tests read it there.
+    SUPABASE_SIGNING_KEYS_FILE: stack.signingKeysFile,
   };
 }
 

@@ -223,9 +223,10 @@ async function printStatus(stack: StackConfig): Promise<void> {
   Local stack (${Object.entries(running).map(([k, v]) => `${k}: ${v ? "up" : "down"}`).join(", ")})
 
          Database URL: ${dbUrl(stack)}
-              API URL: ${apiUrl(stack)}
+              API URL: ${apiUrl(stack)}   (a frontend's SUPABASE_URL)
         Functions URL: ${functionsUrl(stack)}/<name>
-             anon key: ${env.SUPABASE_ANON_KEY}
+             Auth URL: ${apiUrl(stack)}/auth/v1   (JWKS: /auth/v1/.well-known/jwks.json)
+             anon key: ${env.SUPABASE_ANON_KEY}   (a frontend's key)
      service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
              Env file: ${stack.envFile}
                  Logs: ${stack.logDir}/ (postgres.log, gateway.log, dispatcher.log)

@@ -26,12 +26,22 @@ returns uuid
 language sql
 set search_path = ''
 as $$
-  insert into auth.users (id, email, aud, role, raw_app_meta_data, raw_user_meta_data)
-  values (gen_random_uuid(), email, 'authenticated', 'authenticated', '{"provider":"email"}', '{}')
+  -- As Supabase Auth writes a user: the nil instance id (the only one it looks users up in) and
+  -- empty strings, not NULLs, in its token columns.
+  insert into auth.users (
+    instance_id, id, email, aud, role, raw_app_meta_data, raw_user_meta_data, created_at,
+    updated_at, confirmation_token, recovery_token, email_change_token_new, email_change
+  )
+  values (
+    '00000000-0000-0000-0000-000000000000', gen_random_uuid(), email, 'authenticated',
+    'authenticated', '{"provider":"email","providers":["email"]}', '{}', now(), now(), '', '', '',
+    ''
+  )
   returning id;
 $$;
 comment on function tests.create_user(text) is
-  'Creates an auth.users row for a test and returns its id.';
+  'Creates an auth.users row for a test, as Supabase Auth would (no password: it cannot sign in '
+  'with one), and returns its id.';
 
 create or replace function tests.user_id(email text)
 returns uuid

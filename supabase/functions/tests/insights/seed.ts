@@ -8,7 +8,9 @@ export interface SeededWorkspace {
   workspaceId: number;
   campaignId: number;
   memberId: string;
+  /** The member's access token as the stack's Auth issues it (ES256, a new session). */
   memberToken: string;
+  outsiderId: string;
   outsiderToken: string;
   /** Appears in every reply's subject, text and sender address. */
   replyMarker: string;
@@ -71,6 +73,7 @@ export async function seedWorkspace(sql: postgres.Sql): Promise<SeededWorkspace>
     campaignId,
     memberId: member,
     memberToken: await userToken(member),
+    outsiderId: outsider,
     outsiderToken: await userToken(outsider),
     replyMarker,
   };
