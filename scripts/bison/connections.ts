@@ -384,8 +384,9 @@ interface ListedWorkspace {
   needs_review: boolean;
   key: "workspace" | "super_admin" | null;
   webhook: "verified" | "registered" | "repaired" | "failed" | null;
-  last_complete_sync_at: Date | null;
-  last_event_at: Date | null;
+  /** ISO times, as jsonb gives them. */
+  last_complete_sync_at: string | null;
+  last_event_at: string | null;
 }
 
 export async function list(ctx: Context, args: string[]) {
@@ -451,8 +452,8 @@ export async function list(ctx: Context, args: string[]) {
             w.needs_review ? "needs review" : "ok",
             w.key ?? "none",
             w.webhook ?? "not checked",
-            when(w.last_complete_sync_at as unknown as string | null),
-            when(w.last_event_at as unknown as string | null),
+            when(w.last_complete_sync_at),
+            when(w.last_event_at),
           ]),
         ),
       );
