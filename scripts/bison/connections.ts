@@ -451,7 +451,7 @@ export async function list(ctx: Context, args: string[]) {
             w.name,
             w.needs_review ? "needs review" : "ok",
             w.key ?? "none",
-            w.webhook ?? "not checked",
+            connection.disconnected_at ? "-" : w.webhook ?? "not checked",
             when(w.last_complete_sync_at),
             when(w.last_event_at),
           ]),

@@ -34,14 +34,19 @@ begin
   )
   delete from vault.secrets s where s.id in (select vault_secret_id from forgotten);
   get diagnostics forgotten_keys = row_count;
+  -- Our registrations in Bison are deleted (or unreachable) now: their records say nothing more.
+  delete from private.webhook_subscriptions s
+  using public.workspaces w
+  where w.id = s.workspace_id and w.connection_id = target_connection_id;
   return jsonb_build_object('api_keys_forgotten', forgotten_keys, 'tokens_revoked', revoked_tokens);
 end;
 $$;
 comment on function private.disconnect_connection(uuid) is
   'Marks the connection disconnected and forgets every credential held for it: webhook tokens '
   '(deliveries get 401), its webhook URL and its workspaces'' API keys (deleted from Vault), so '
-  'nothing polls, catches up, reconciles or checks it any more. Keeps its data. Returns '
-  '{api_keys_forgotten, tokens_revoked}. Raises P0002 for an unknown connection.';
+  'nothing polls, catches up, reconciles or checks it any more, and the records of its webhook '
+  'subscriptions. Keeps its data. Returns {api_keys_forgotten, tokens_revoked}. Raises P0002 '
+  'for an unknown connection.';
 
 create or replace function private.purge_connection(target_connection_id uuid)
 returns jsonb

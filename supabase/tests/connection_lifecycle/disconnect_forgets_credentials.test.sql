@@ -1,7 +1,7 @@
 -- Disconnecting forgets every credential held for a connection and keeps its data; purging
 -- deletes the data too. Other connections are untouched.
 begin;
-select plan(9);
+select plan(10);
 
 insert into public.bison_connections (name, base_url)
 values ('Leaving agency', 'https://send.example.test'), ('Staying agency', 'https://stay.example.test');
@@ -15,6 +15,9 @@ select c, n from unnest(array[:'conn'::uuid, :'stay'::uuid]) c, generate_series(
 select private.set_workspace_api_key(w.id, 'key-' || w.id || '-abcdefgh') from public.workspaces w;
 select private.ingest_webhook_event(encode(sha256(convert_to(repeat('L', 43), 'UTF8')), 'hex'),
   '{"event": {"type": "EMAIL_SENT", "workspace_id": 1}, "data": {"campaign_event": {"id": 5}}}');
+
+select private.record_webhook_subscription_check(w.id, 'ok', 1, null)
+from public.workspaces w where w.connection_id = :'conn';
 
 select is(private.disconnect_connection(:'conn'),
   '{"tokens_revoked": 1, "api_keys_forgotten": 2}'::jsonb, 'what was forgotten');
@@ -34,6 +37,10 @@ select is(
 select is(
   (select count(*)::int from private.webhook_events where connection_id = :'conn'), 1,
   'its history is kept');
+select is(
+  (select count(*)::int from private.webhook_subscriptions s
+   join public.workspaces w on w.id = s.workspace_id where w.connection_id = :'conn'), 0,
+  'the records of its deleted webhook registrations are gone');
 
 select is(private.purge_connection(:'conn') ->> 'events_deleted', '1', 'purging deletes its events');
 select is((select count(*)::int from public.workspaces where connection_id = :'stay'), 2,
