@@ -39,6 +39,8 @@ Deno.test("wrong arguments print usage and exit 2, whatever the command", async 
 
 Deno.test("connect refuses private addresses without the opt-in, and stores the opt-in", async () => {
   const name = `private-${crypto.randomUUID()}`;
+  const connectTo = (url: string, ...extra: string[]) =>
+    runBisonCli(["connect", "--name", name, "--base-url", url, ...extra]);
   try {
     for (
       const url of [
@@ -49,41 +51,18 @@ Deno.test("connect refuses private addresses without the opt-in, and stores the 
         "http://10.0.0.8",
       ]
     ) {
-      const refused = await runBisonCli(["connect", "--name", name, "--base-url", url]);
+      const refused = await connectTo(url);
       assert.equal(refused.code, 2, url);
       assert.match(refused.stderr, /loopback, link-local or private address/, url);
-      const offline = await runBisonCli([
-        "connect",
-        "--name",
-        name,
-        "--base-url",
-        url,
-        "--no-check",
-      ]);
+      const offline = await connectTo(url, "--no-check");
       assert.equal(offline.code, 2, `${url}: --no-check does not lift the address rule`);
     }
-    const allowed = await runBisonCli([
-      "connect",
-      "--name",
-      name,
-      "--base-url",
-      "http://127.0.0.1:9",
-      "--allow-private-address",
-      "--no-check",
-    ]);
+    const allowed = await connectTo("http://127.0.0.1:9", "--allow-private-address", "--no-check");
     assert.equal(allowed.code, 0, allowed.stderr);
     const [row] = await sql`
       select allow_private_address from public.bison_connections where name = ${name}`;
     assert.equal(row.allow_private_address, true);
-    const again = await runBisonCli([
-      "connect",
-      "--name",
-      name,
-      "--base-url",
-      "http://127.0.0.1:9",
-      "--allow-private-address",
-      "--no-check",
-    ]);
+    const again = await connectTo("http://127.0.0.1:9", "--allow-private-address", "--no-check");
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already exists/);
   } finally {
