@@ -172,7 +172,16 @@ interface Connection {
 /** Creates a connection with the admin CLI, as an operator would. */
 async function connectBison(stack: StackConfig, name: string): Promise<Connection> {
   const result = await bisonCliResult<{ connection_id: string; webhook_url: string }>(
-    ["connect", "--name", name, "--base-url", "https://bench.example.test", "--timezone", timeZone],
+    [
+      "connect",
+      "--name",
+      name,
+      "--base-url",
+      "https://bench.example.test",
+      "--timezone",
+      timeZone,
+      "--no-check",
+    ],
     { SUPABASE_DB_URL: dbUrl(stack), SUPABASE_FUNCTIONS_URL: functionsUrl(stack) },
   );
   const token = new URL(result.webhook_url).pathname.split("/").pop() ?? "";

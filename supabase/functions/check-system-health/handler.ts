@@ -4,7 +4,8 @@
 // - /catch-up {workspace_id, catchup_id?}: an emergency catch-up of a silent workspace: poll its
 //   mailboxes now, replay interested replies since the last one seen through the same ingest path
 //   (same idempotency keys as webhooks, so nothing counts twice), fetch Bison's stats for today.
-// - /reconcile {workspace_id?}: Bison's own numbers for each workspace's last complete local day.
+// - /reconcile {workspace_id?}: Bison's own numbers for each workspace's last complete local day,
+//   and the settlement of a backfill's boundary day once it is over.
 import { z } from "zod";
 import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
 import { json, readJsonBody } from "../_shared/http.ts";
@@ -157,22 +158,36 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
   async function reconcile(input: z.infer<typeof reconcileSchema>) {
     const workspaces = await deps.store.workspaceAccess(input.workspace_id ?? null);
     const failed: { workspace_id: number; error: string }[] = [];
+    let settled = 0;
     for (const access of workspaces) {
       const day = previousDay(localDate(now(), access.timezone));
       try {
         const client = deps.clientFor(access.base_url, access.api_key);
-        const stats = await asWorkspace(
+        // The day a backfill ended, once over, is settled with Bison's series for the whole day.
+        const boundary = await deps.store.backfillBoundaryToSettle(access.workspace_id);
+        const { stats, boundaryCounts } = await asWorkspace(
           client,
           access,
           deps.store.withKeyLock,
-          () => client.workspaceStats(day, day),
+          async () => ({
+            stats: await client.workspaceStats(day, day),
+            boundaryCounts: boundary
+              ? (await client.dailyCounts(boundary, boundary))[0]
+              : undefined,
+          }),
         );
         await deps.store.saveStats(access.workspace_id, day, stats);
+        if (
+          boundaryCounts &&
+          await deps.store.settleBackfillBoundary(access.workspace_id, boundaryCounts)
+        ) {
+          settled++;
+        }
       } catch (error) {
         failed.push({ workspace_id: access.workspace_id, error: (error as Error).message });
       }
     }
-    return json(200, { workspaces: workspaces.length, failed });
+    return json(200, { workspaces: workspaces.length, boundary_days_settled: settled, failed });
   }
 
   return async (request) => {

@@ -16,5 +16,10 @@ export function databaseWebhookStore(sql: Sql): WebhookStore {
         select private.record_webhook_rejection(${tokenSha256}, ${reason}) as known`);
       return row.known as boolean;
     },
+    async recordTestDelivery(tokenSha256, nonce) {
+      const [row] = await sql`
+        select private.record_webhook_test_delivery(${tokenSha256}, ${nonce}) as expected`;
+      return row.expected as boolean;
+    },
   };
 }

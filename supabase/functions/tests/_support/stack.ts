@@ -218,7 +218,16 @@ export async function connectBison(
 ): Promise<{ connectionId: string; webhookUrl: string }> {
   const name = `test-${crypto.randomUUID()}`;
   const { code, stderr, result } = await runBisonCli(
-    ["connect", "--name", name, "--base-url", "https://send.example.test", "--timezone", timezone],
+    [
+      "connect",
+      "--name",
+      name,
+      "--base-url",
+      "https://send.example.test",
+      "--timezone",
+      timezone,
+      "--no-check",
+    ],
     `${gatewayUrl}/functions/v1`,
   );
   if (code !== 0) throw new Error(`bison connect failed: ${stderr}`);
