@@ -94,26 +94,30 @@ function decodeV1(text: string): InboundMessage {
   return message(value.join_ref, value.ref, value.topic, value.event, value.payload);
 }
 
-function decodeBinary(bytes: Uint8Array): InboundMessage {
-  const read = (offset: number, size: number) => {
+/**
+ * Reads a binary frame: after the kind byte, `headerSize` length bytes, then the text fields
+ * those lengths announce (the first `fields` of them), then the rest as the payload.
+ */
+function readBinary(bytes: Uint8Array, headerSize: number, fields: number) {
+  if (bytes.length < 1 + headerSize) throw new MalformedFrame("binary frame is truncated");
+  const header = bytes.subarray(1, 1 + headerSize);
+  const texts: string[] = [];
+  let offset = 1 + headerSize;
+  for (const size of header.subarray(0, fields)) {
     if (offset + size > bytes.length) throw new MalformedFrame("binary frame is truncated");
-    return bytes.subarray(offset, offset + size);
-  };
+    texts.push(decodeText(bytes.subarray(offset, offset + size)));
+    offset += size;
+  }
+  return { header, texts, rest: bytes.slice(offset) };
+}
+
+function decodeBinary(bytes: Uint8Array): InboundMessage {
   const kind = bytes[0];
   if (kind === kinds.userBroadcastPush) {
-    const [joinRefSize, refSize, topicSize, eventSize, metadataSize, encoding] = read(1, 6);
-    let offset = 7;
-    const field = (size: number) => {
-      const text = decodeText(read(offset, size));
-      offset += size;
-      return text;
-    };
-    const joinRef = field(joinRefSize);
-    const ref = field(refSize);
-    const topic = field(topicSize);
-    const userEvent = field(eventSize);
-    const metadataText = field(metadataSize);
-    const metadata = metadataSize > 0 ? parseJson(metadataText) : {};
+    // join_ref, ref, topic, user event, metadata sizes; then the payload encoding.
+    const { header, texts, rest } = readBinary(bytes, 6, 5);
+    const [joinRef, ref, topic, userEvent, metadataText] = texts;
+    const metadata = metadataText.length > 0 ? parseJson(metadataText) : {};
     return {
       joinRef,
       ref,
@@ -122,25 +126,15 @@ function decodeBinary(bytes: Uint8Array): InboundMessage {
       payload: null,
       userBroadcast: {
         event: userEvent,
-        encoding: encoding === 0 ? "binary" : "json",
-        payload: bytes.slice(offset),
+        encoding: header[5] === 0 ? "binary" : "json",
+        payload: rest,
         metadata: metadata as Record<string, unknown>,
       },
     };
   }
   if (kind === kinds.push) {
-    const [joinRefSize, refSize, topicSize, eventSize] = read(1, 4);
-    let offset = 5;
-    const field = (size: number) => {
-      const text = decodeText(read(offset, size));
-      offset += size;
-      return text;
-    };
-    const joinRef = field(joinRefSize);
-    const ref = field(refSize);
-    const topic = field(topicSize);
-    const event = field(eventSize);
-    return { joinRef, ref, topic, event, payload: bytes.slice(offset) };
+    const { texts: [joinRef, ref, topic, event], rest } = readBinary(bytes, 4, 4);
+    return { joinRef, ref, topic, event, payload: rest };
   }
   throw new MalformedFrame(`unknown binary frame kind ${kind}`);
 }
