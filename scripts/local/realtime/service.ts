@@ -241,13 +241,18 @@ export function realtimeService(
     clearTimeout(channel.tokenTimer);
     const remainingMs = Math.max(0, exp * 1000 - Date.now());
     channel.tokenTimer = setTimeout(async () => {
-      const check = await checkToken(context.verifyToken, channel.accessToken);
-      if (channel.closed) return;
-      if (check.ok) {
-        channel.claims = check.claims;
-        scheduleTokenCheck(channel, check.exp);
-      } else {
-        shutdown(channel, check.reason === "signature" ? ":signature_error" : check.message);
+      try {
+        const check = await checkToken(context.verifyToken, channel.accessToken);
+        if (channel.closed) return;
+        if (check.ok) {
+          channel.claims = check.claims;
+          scheduleTokenCheck(channel, check.exp);
+        } else {
+          shutdown(channel, check.reason === "signature" ? ":signature_error" : check.message);
+        }
+      } catch (error) {
+        log(`token check failed: ${(error as Error).message}`);
+        shutdown(channel, "Realtime was unable to verify the token");
       }
     }, Math.min(confirmTokenMs, remainingMs));
   }
@@ -703,7 +708,14 @@ export function realtimeService(
     async handle(request) {
       const path = new URL(request.url).pathname.replace(/\/$/, "");
       if (closing) return Response.json({ error: "Realtime is shutting down" }, { status: 503 });
-      if (path === websocketPath) return await connect(request);
+      if (path === websocketPath) {
+        try {
+          return await connect(request);
+        } catch (error) {
+          log(`ErrorConnectingToWebsocket: ${(error as Error).message}`);
+          return Response.json({ error: "Error connecting to Realtime" }, { status: 500 });
+        }
+      }
       if (path.startsWith("/realtime/v1/api/broadcast")) {
         return Response.json({ error: `Broadcast over HTTP (${path}) ${unsupported}` }, {
           status: 501,

@@ -27,15 +27,18 @@ export async function newUser(sql: postgres.Sql, memberOf?: number) {
   return { userId: id as string, token: await userToken(id) };
 }
 
-/** A token for the user that expired a minute ago. */
-export function expiredToken(userId: string): Promise<string> {
+/** A user token that expires in the given number of seconds (negative: already expired). */
+export function tokenExpiringIn(userId: string, seconds: number): Promise<string> {
   return signJwt({
     sub: userId,
     role: "authenticated",
     aud: "authenticated",
-    exp: Math.floor(Date.now() / 1000) - 60,
+    exp: Math.floor(Date.now() / 1000) + seconds,
   }, testStack().jwtSecret);
 }
+
+/** A token for the user that expired a minute ago. */
+export const expiredToken = (userId: string) => tokenExpiringIn(userId, -60);
 
 /**
  * A frontend's client: supabase-js with the stack's anon key, its Realtime authorised by the

@@ -10,6 +10,7 @@ import {
   newUser,
   newWorkspace,
   subscribe,
+  tokenExpiringIn,
 } from "../_support/realtime.ts";
 
 const sql = connect();
@@ -179,6 +180,55 @@ Deno.test("a refreshed token that has expired ends the channel as Realtime does"
   } finally {
     await api.close();
   }
+});
+
+Deno.test("a refreshed token that may no longer read the topic ends the channel", async () => {
+  const api = await startTestApi();
+  try {
+    const { workspaceId } = await newWorkspace(sql, api);
+    const { userId, token } = await newUser(sql, workspaceId);
+    let current = token;
+    const client = await frontendClient(api, () => current);
+    const system = new Inbox<Record<string, unknown>>();
+    const channel = client.channel(`workspace:${workspaceId}:metrics`, {
+      config: { private: true },
+    }).on("system", {}, system.push);
+    assert.equal((await subscribe(channel)).status, "SUBSCRIBED");
+
+    await sql`delete from public.workspace_members where user_id = ${userId}`;
+    current = await tokenExpiringIn(userId, 7200);
+    await client.realtime.setAuth();
+    const [message] = await system.until("the system error", (items) => items.length >= 1);
+    assert.equal(message.status, "error");
+    assert.equal(
+      message.message,
+      `You do not have permissions to read from this Channel topic: workspace:${workspaceId}:metrics`,
+    );
+    await closeClient(client);
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("closing the service ends its database connections and drops its slot", async () => {
+  const api = await startTestApi();
+  const { token } = await newUser(sql);
+  const client = await frontendClient(api, () => token);
+  assert.equal(
+    (await subscribe(client.channel(`room:${crypto.randomUUID()}`))).status,
+    "SUBSCRIBED",
+  );
+  const slots = () =>
+    sql`select slot_name from pg_catalog.pg_replication_slots
+        where slot_name like ${`realtime_local_${Deno.pid}_%`}`;
+  assert.equal((await slots()).length, 1);
+  await api.close();
+  await closeClient(client);
+  assert.equal((await slots()).length, 0);
+  const [{ count }] = await sql`
+    select count(*)::int from pg_catalog.pg_stat_activity
+    where application_name like 'realtime-local%'`;
+  assert.equal(count, 0);
 });
 
 /** A TCP relay to the API whose connections can all be cut at once, like a network blip. */
