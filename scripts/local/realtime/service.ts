@@ -118,10 +118,13 @@ export function realtimeService(
     onnotice: () => {},
     connection: { application_name: "realtime-local" },
   });
+  // The slot is temporary: it lives exactly as long as this one connection, which is therefore
+  // never recycled.
   const feedSql = postgres(databaseUrl, {
     max: 1,
     prepare: false,
     idle_timeout: 0,
+    max_lifetime: null,
     onnotice: () => {},
     connection: { application_name: "realtime-local-changes", TimeZone: "UTC" },
   });
