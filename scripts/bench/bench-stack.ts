@@ -3,16 +3,18 @@
 import {
   apiUrl,
   dbUrl,
+  platformDbUrl,
   functionEnv as stackFunctionEnv,
   functionsUrl,
   localCronSecret,
   localJwtSecret,
+  roleKey,
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
 import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { startGateway } from "../local/gateway.ts";
-import { localApiServices, localTokenVerifier } from "../local/api-services.ts";
+import { localApiServices, stackApiContext } from "../local/api-services.ts";
 import { pgPaths, postgresRunning } from "../local/postgres.ts";
 
 /**
@@ -38,15 +40,20 @@ export async function startBenchStack(
   console.error("bench: building a fresh database (.local/bench)...");
   await freshDatabase(stack);
   const services = clientApis
-    ? await localApiServices({
-      databaseUrl: dbUrl(stack),
-      jwtSecret: localJwtSecret,
-      verifyToken: localTokenVerifier(localJwtSecret),
-      log: () => {},
-    })
+    ? await localApiServices(
+      await stackApiContext({
+        databaseUrl: dbUrl(stack),
+        platformDatabaseUrl: platformDbUrl(stack),
+        apiUrl: apiUrl(stack),
+        jwtSecret: localJwtSecret,
+        signingKeysFile: stack.signingKeysFile,
+        log: () => {},
+      }),
+    )
     : [];
   const gateway = await startGateway({
     services,
+    apiKeys: [await roleKey("anon"), await roleKey("service_role")],
     port: stack.apiPort,
     jwtSecret: localJwtSecret,
     env: { ...await stackFunctionEnv(stack), ...functionEnv },

@@ -245,7 +245,7 @@ export function realtimeService(
     const remainingMs = Math.max(0, exp * 1000 - Date.now());
     channel.tokenTimer = setTimeout(async () => {
       try {
-        const check = await checkToken(context.verifyToken, channel.accessToken);
+        const check = await checkToken(context.checkToken, channel.accessToken);
         if (channel.closed) return;
         if (check.ok) {
           channel.claims = check.claims;
@@ -269,6 +269,8 @@ export function realtimeService(
         return `MalformedJWT: ${check.message}`;
       case "signature":
         return `JwtSignatureError: ${check.message}`;
+      case "signer":
+        return `JwtSignerError: ${check.message}`;
     }
   }
 
@@ -322,7 +324,7 @@ export function realtimeService(
     const accessToken = typeof offered === "string" && !offered.startsWith("sb_")
       ? offered
       : connection.apiKey;
-    const check = await checkToken(context.verifyToken, accessToken);
+    const check = await checkToken(context.checkToken, accessToken);
     if (!check.ok) return await refuse(joinRefusal(check));
 
     try {
@@ -425,7 +427,7 @@ export function realtimeService(
     }
     channel.accessToken = token;
     channel.canWrite = null;
-    const check = await checkToken(context.verifyToken, token);
+    const check = await checkToken(context.checkToken, token);
     if (channel.closed) return;
     if (!check.ok) {
       return shutdown(channel, check.reason === "signature" ? ":signature_error" : check.message);
@@ -609,13 +611,14 @@ export function realtimeService(
     };
     const apiKey = request.headers.get("x-api-key") ?? url.searchParams.get("apikey");
     if (apiKey === null || apiKey === "") return await refuse(401, "API key is missing");
-    const check = await checkToken(context.verifyToken, apiKey);
+    const check = await checkToken(context.checkToken, apiKey);
     if (!check.ok) {
       const messages = {
         expired: "Token has expired",
         missing_claims: check.message,
         malformed: check.message,
         signature: check.message,
+        signer: check.message,
       };
       return await refuse(401, messages[check.reason]);
     }

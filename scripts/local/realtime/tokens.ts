@@ -1,14 +1,12 @@
 // How Realtime judges a JWT (the socket's apikey, a channel's access_token): valid claims with
 // `role` and `exp`, or one of Realtime's refusals. Whether a token is valid is decided only by the
-// stack's verifier; the unverified header and claims are read only to name the refusal the way
-// Realtime does (malformed, expired, bad signature).
-import type { JwtClaims } from "../jwt.ts";
+// stack's token check (ApiServiceContext.checkToken); its reason picks Realtime's wording.
+import type { JwtClaims, TokenCheck as StackTokenCheck } from "../jwt.ts";
 
-export type TokenRefusal =
-  | { reason: "malformed"; message: string }
-  | { reason: "expired"; message: string }
-  | { reason: "signature"; message: string }
-  | { reason: "missing_claims"; message: string };
+export type TokenRefusal = {
+  reason: "malformed" | "expired" | "signature" | "signer" | "missing_claims";
+  message: string;
+};
 
 export type TokenCheck =
   | { ok: true; claims: JwtClaims; exp: number }
@@ -17,7 +15,7 @@ export type TokenCheck =
     & TokenRefusal
   );
 
-export type TokenVerifier = (token: string) => Promise<JwtClaims | null>;
+export type StackTokenChecker = (token: string) => Promise<StackTokenCheck>;
 
 /** Realtime strips whitespace and URL-decodes a token before reading it. */
 function cleanToken(token: string): string {
@@ -28,49 +26,51 @@ function cleanToken(token: string): string {
   return decoded.replace(/\s/g, "");
 }
 
-function peek(part: string | undefined): Record<string, unknown> | null {
-  if (!part) return null;
+/** The expiry of a token the stack found valid but for its age. */
+function expiryOf(token: string): number | null {
   try {
-    const padded = part.replace(/-/g, "+").replace(/_/g, "/");
-    const value = JSON.parse(new TextDecoder().decode(
-      Uint8Array.from(
-        atob(padded.padEnd(Math.ceil(padded.length / 4) * 4, "=")),
-        (c) => c.charCodeAt(0),
-      ),
-    ));
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : null;
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const claims = JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "=")));
+    return typeof claims.exp === "number" ? Math.round(claims.exp) : null;
   } catch {
     return null;
   }
 }
 
-export const malformedTokenMessage = "The token provided is not a valid JWT";
 export const missingClaimsMessage = "Fields `role` and `exp` are required in JWT";
 
 export async function checkToken(
-  verify: TokenVerifier,
+  check: StackTokenChecker,
   token: string,
   nowSeconds = () => Math.floor(Date.now() / 1000),
 ): Promise<TokenCheck> {
   const cleaned = cleanToken(token);
-  const claims = await verify(cleaned);
-  if (claims) {
+  const result = await check(cleaned);
+  if (result.valid) {
+    const claims = result.claims;
     const exp = typeof claims.exp === "number" ? Math.round(claims.exp) : undefined;
     if (!("role" in claims) || exp === undefined) {
       return { ok: false, reason: "missing_claims", message: missingClaimsMessage };
     }
     return { ok: true, claims, exp };
   }
-  const parts = cleaned.split(".");
-  const header = peek(parts[0]);
-  const unverified = peek(parts[1]);
-  if (parts.length !== 3 || !header || !unverified) {
-    return { ok: false, reason: "malformed", message: malformedTokenMessage };
+  if (result.reason.startsWith("token is malformed")) {
+    return { ok: false, reason: "malformed", message: "The token provided is not a valid JWT" };
   }
-  const now = nowSeconds();
-  if (typeof unverified.exp === "number" && unverified.exp <= now) {
-    const ago = now - Math.round(unverified.exp);
-    return { ok: false, reason: "expired", message: `Token has expired ${ago} seconds ago` };
+  if (result.reason === "token is expired") {
+    const exp = expiryOf(cleaned) ?? nowSeconds();
+    return {
+      ok: false,
+      reason: "expired",
+      message: `Token has expired ${nowSeconds() - exp} seconds ago`,
+    };
+  }
+  if (/^(signing method|unrecognized JWT kid|key is of invalid type)/.test(result.reason)) {
+    return {
+      ok: false,
+      reason: "signer",
+      message: "Failed to generate JWT signer, check your JWT secret or JWKS configuration",
+    };
   }
   return { ok: false, reason: "signature", message: "Failed to validate JWT signature" };
 }

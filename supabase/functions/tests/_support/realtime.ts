@@ -2,8 +2,7 @@
 // members of a fresh workspace, and real supabase-js clients signed in with those users' tokens.
 import type postgres from "postgres";
 import { createClient, type RealtimeChannel, type SupabaseClient } from "@supabase/supabase-js";
-import { connectBison, startTestApi, testStack, userToken } from "./stack.ts";
-import { signJwt } from "../../../../scripts/local/jwt.ts";
+import { connectBison, legacyUserToken, startTestApi, testStack, userToken } from "./stack.ts";
 
 export type Api = Awaited<ReturnType<typeof startTestApi>>;
 
@@ -29,12 +28,7 @@ export async function newUser(sql: postgres.Sql, memberOf?: number) {
 
 /** A user token that expires in the given number of seconds (negative: already expired). */
 export function tokenExpiringIn(userId: string, seconds: number): Promise<string> {
-  return signJwt({
-    sub: userId,
-    role: "authenticated",
-    aud: "authenticated",
-    exp: Math.floor(Date.now() / 1000) + seconds,
-  }, testStack().jwtSecret);
+  return legacyUserToken(userId, { exp: Math.floor(Date.now() / 1000) + seconds });
 }
 
 /** A token for the user that expired a minute ago. */

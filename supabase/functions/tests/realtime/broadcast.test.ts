@@ -2,7 +2,8 @@
 // metrics topic as a dashboard uses it (RLS on realtime.messages decides who may join), and
 // broadcasts written by the database (realtime.send) or sent by clients.
 import assert from "node:assert/strict";
-import { connect, startTestApi } from "../_support/stack.ts";
+import { createClient } from "@supabase/supabase-js";
+import { connect, startTestApi, testStack } from "../_support/stack.ts";
 import {
   closeClient,
   expiredToken,
@@ -206,6 +207,43 @@ Deno.test("a client speaking protocol 1.0.0 receives database broadcasts as JSON
     assert.deepEqual(payloadOf(message), { emails_sent: 7 });
     assert.equal(message.meta?.id, id);
     await closeClient(client);
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("a frontend signed in with its password receives its workspace's broadcasts", async () => {
+  const api = await startTestApi();
+  try {
+    const { workspaceId } = await newWorkspace(sql, api);
+    const options = { auth: { persistSession: false, autoRefreshToken: false } };
+    const admin = createClient(api.url, testStack().serviceRoleKey, options);
+    const email = `realtime-${crypto.randomUUID()}@example.test`;
+    const password = "correct horse battery staple";
+    const { data: created, error: createError } = await admin.auth.admin.createUser({
+      email,
+      password,
+      email_confirm: true,
+    });
+    assert.equal(createError, null);
+    await sql`insert into public.workspace_members (user_id, workspace_id)
+              values (${created.user!.id}, ${workspaceId})`;
+
+    const client = createClient(api.url, testStack().anonKey, options);
+    const { error } = await client.auth.signInWithPassword({ email, password });
+    assert.equal(error, null);
+    const topic = `workspace:${workspaceId}:metrics`;
+    const inbox = new Inbox<Message>();
+    const channel = client.channel(topic, { config: { private: true } })
+      .on("broadcast", { event: "metrics_updated" }, inbox.push);
+    assert.equal((await subscribe(channel)).status, "SUBSCRIBED");
+    await sql`select realtime.send('{"emails_sent": 3}'::jsonb, 'metrics_updated', ${topic}, true)`;
+    const [message] = await inbox.until("the broadcast", (items) => items.length >= 1);
+    // realtime.send adds the message id to the payload.
+    assert.equal(payloadOf(message).emails_sent, 3);
+    assert.equal(payloadOf(message).id, message.meta?.id);
+    await closeClient(client);
+    await client.auth.signOut();
   } finally {
     await api.close();
   }
