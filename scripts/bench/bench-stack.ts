@@ -3,11 +3,11 @@
 import {
   apiUrl,
   dbUrl,
-  platformDbUrl,
   functionEnv as stackFunctionEnv,
   functionsUrl,
   localCronSecret,
   localJwtSecret,
+  platformDbUrl,
   roleKey,
   type StackConfig,
   stackConfig,

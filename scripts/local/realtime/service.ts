@@ -49,11 +49,11 @@ const confirmTokenMs = 5 * 60_000;
 const partitionMaintenanceMs = 60 * 60_000;
 
 /**
- * The database the stand-in works in as the platform's Realtime does (hosted: its own admin
- * role). The one place that chooses it.
+ * The database the stand-in works in as the platform's Realtime does: with a platform role
+ * (hosted: its own admin role), never the project's `postgres`. The one place that chooses it.
  */
 function realtimeDatabaseUrl(context: ApiServiceContext): string {
-  return context.databaseUrl;
+  return context.platformDatabaseUrl;
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
