@@ -7,6 +7,7 @@ import { checkJwt, type JwtClaims, type SigningKey, type TokenCheck } from "./jw
 import { authService } from "./auth/service.ts";
 import { loadSigningKey } from "./auth/signing-key.ts";
 import { createDataApi } from "./rest/service.ts";
+import { realtimeService } from "./realtime/service.ts";
 
 export interface ApiServiceContext {
   /** The stack's database, directly, as the project's `postgres` role (not a superuser). */
@@ -40,7 +41,7 @@ export interface ApiServiceContext {
 }
 
 export function localApiServices(context: ApiServiceContext): Promise<ApiService[]> {
-  return Promise.resolve([authService(context), createDataApi(context)]);
+  return Promise.resolve([authService(context), createDataApi(context), realtimeService(context)]);
 }
 
 /**

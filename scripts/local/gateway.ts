@@ -291,6 +291,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     functionNames: () => [...knownFunctions().keys()].sort(),
     async close() {
+      // Services first: an upgraded WebSocket must be closed before the server stops.
+      for (const service of services) await service.close?.();
       abort.abort();
       watcher.close();
       const running = await Promise.allSettled([...workers.values()]);
@@ -303,7 +305,6 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         }
       }
       await server.finished;
-      for (const service of services) await service.close?.();
     },
   });
 }
