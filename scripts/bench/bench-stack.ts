@@ -1,17 +1,21 @@
 // The benchmarks' own stack (.local/bench, database 54342, functions 54341): built from nothing
 // like `npm test`'s, but durable like a hosted database (fsync on), and never dev or test data.
 import {
+  apiUrl,
   dbUrl,
   functionEnv as stackFunctionEnv,
   functionsUrl,
   localCronSecret,
   localJwtSecret,
+  platformDbUrl,
+  roleKey,
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
-import { freshDatabase } from "../local/database.ts";
+import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { startGateway } from "../local/gateway.ts";
-import { pgPaths, postgresRunning, stopPostgres } from "../local/postgres.ts";
+import { localApiServices, stackApiContext } from "../local/api-services.ts";
+import { pgPaths, postgresRunning } from "../local/postgres.ts";
 
 /**
  * Every benchmark rebuilds the same .local/bench database: refuses to start while one is running
@@ -26,12 +30,30 @@ export async function assertBenchStackFree(stack: StackConfig): Promise<void> {
   );
 }
 
-export async function startBenchStack(functionEnv: Record<string, string> = {}) {
+/** With `clientApis`, the gateway also serves /realtime/v1 and the other client APIs. */
+export async function startBenchStack(
+  functionEnv: Record<string, string> = {},
+  { clientApis = false } = {},
+) {
   const stack = stackConfig("bench");
   await assertBenchStackFree(stack);
   console.error("bench: building a fresh database (.local/bench)...");
   await freshDatabase(stack);
+  const services = clientApis
+    ? await localApiServices(
+      await stackApiContext({
+        databaseUrl: dbUrl(stack),
+        platformDatabaseUrl: platformDbUrl(stack),
+        apiUrl: apiUrl(stack),
+        jwtSecret: localJwtSecret,
+        signingKeysFile: stack.signingKeysFile,
+        log: () => {},
+      }),
+    )
+    : [];
   const gateway = await startGateway({
+    services,
+    apiKeys: [await roleKey("anon"), await roleKey("service_role")],
     port: stack.apiPort,
     jwtSecret: localJwtSecret,
     env: { ...await stackFunctionEnv(stack), ...functionEnv },
@@ -41,10 +63,11 @@ export async function startBenchStack(functionEnv: Record<string, string> = {}) 
     stack,
     databaseUrl: dbUrl(stack),
     functionsUrl: functionsUrl(stack),
+    apiUrl: apiUrl(stack),
     cronSecret: localCronSecret,
     async close() {
       await gateway.close();
-      await stopPostgres(stack);
+      await stopDatabase(stack);
     },
   };
 }

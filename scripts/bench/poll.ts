@@ -30,7 +30,7 @@ const sizes = Array.from(
 );
 let nextId = 1;
 const simulator = startBisonSimulator({
-  pageLatencyMs: pageMs,
+  latencyMs: pageMs,
   workspaces: sizes.map((size, index) => {
     const mailboxes = generateMailboxes(size, nextId);
     nextId += size;

@@ -15,9 +15,8 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { dbUrl, stackConfig } from "../local/config.ts";
-import { freshDatabase } from "../local/database.ts";
+import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { addDay, assertBenchStackFree, positiveOption } from "./bench-stack.ts";
-import { stopPostgres } from "../local/postgres.ts";
 
 export const targetMs = 1000;
 const workspaces = 35;
@@ -291,7 +290,7 @@ async function main(): Promise<number> {
     if (options.keep) {
       console.error(`• --keep: the database is still running at ${dbUrl(stack)}`);
     } else {
-      await stopPostgres(stack).catch((error) => console.error(`stopping PostgreSQL: ${error}`));
+      await stopDatabase(stack).catch((error) => console.error(`stopping PostgreSQL: ${error}`));
     }
   }
 }

@@ -1,11 +1,14 @@
-// Webhook ingest benchmark: a throwaway stack of its own (database 54342, functions 54341,
+// Webhook ingest benchmark: a throwaway stack of its own (database 54342, pooler 54348,
 // .local/bench/), realistic Email Bison deliveries of all 17 types with 10% exact re-sends, posted
-// through the local functions gateway at a fixed concurrency, then checked against counters
-// computed here. The same bodies are then replayed straight into private.ingest_webhook_event
-// as the database's own ceiling.
+// at a fixed concurrency to --instances separate instances of the webhook function (each its own
+// gateway and function process with its own connection pool, all reaching the database through the
+// stack's transaction pooler), then checked against counters computed here. The database's peak
+// connection count is sampled throughout. The same bodies are then replayed straight into
+// private.ingest_webhook_event as the database's own ceiling.
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/webhook.ts [--events 20000]
-//     [--concurrency 50] [--function-pool <DB_POOL_SIZE>] [--sql-pool 10] [--seed 1] [--profile]
+//     [--concurrency 50] [--instances 20] [--function-pool <DB_POOL_SIZE>] [--sql-pool 10]
+//     [--seed 1] [--profile]
 //
 // --profile also prints where the database spent the direct SQL run, per SQL function (it slows
 // that run down: compare its throughput only with other --profile runs).
@@ -17,18 +20,18 @@ import { join, sep } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import {
-  apiUrl,
   dbUrl,
   functionEnv as stackFunctionEnv,
   functionsUrl,
-  localJwtSecret,
+  platformDbUrl,
   repoRoot,
   type StackConfig,
   stackConfig,
+  stackEnv,
 } from "../local/config.ts";
+import { poolerServerConnections } from "../local/pooler.ts";
 import { bisonCliResult } from "../local/bison-cli.ts";
-import { freshDatabase } from "../local/database.ts";
-import { stopPostgres } from "../local/postgres.ts";
+import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
 import { addDay, assertBenchStackFree, percentile, positiveOption } from "./bench-stack.ts";
 import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
@@ -38,7 +41,10 @@ interface Gateway {
   close(): Promise<void>;
 }
 
-/** scripts/local/gateway.ts as its own process, serving `functionsDir`, ready when it answers. */
+/**
+ * scripts/local/gateway.ts as its own process on a free port, serving `functionsDir`, ready when it
+ * answers. Each gateway runs one process per function: one instance of the webhook function.
+ */
 async function spawnGateway(
   stack: StackConfig,
   functionEnv: Record<string, string>,
@@ -48,26 +54,35 @@ async function spawnGateway(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", join(repoRoot, "scripts", "local", "gateway.ts")],
     env: {
+      // What the stack's gateway is started with (its Auth's key, the platform's URL, ...), and
+      // the functions' environment of this run.
+      ...await stackEnv(stack),
       ...functionEnv,
-      SUPABASE_JWT_SECRET: localJwtSecret,
-      GATEWAY_PORT: String(stack.apiPort),
+      GATEWAY_PORT: "0",
       FUNCTIONS_DIRS: functionsDir,
     },
     stdin: "null",
     stdout: "null",
     stderr: "piped",
   }).spawn();
+  let url = "";
   (async () => {
     const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) log.push(...decoder.decode(chunk).split("\n"));
+    for await (const chunk of child.stderr) {
+      for (const line of decoder.decode(chunk).split("\n")) {
+        url ||= line.match(/^gateway: serving .* on (http:\/\/127\.0\.0\.1:\d+)$/)?.[1] ?? "";
+        log.push(line);
+      }
+    }
   })().catch(() => {});
-  const url = apiUrl(stack);
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 60_000;
   while (true) {
     try {
-      const response = await fetch(`${url}/health`);
-      await response.body?.cancel();
-      if (response.ok) break;
+      if (url) {
+        const response = await fetch(`${url}/health`);
+        await response.body?.cancel();
+        if (response.ok) break;
+      }
     } catch { /* not listening yet */ }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
@@ -157,7 +172,16 @@ interface Connection {
 /** Creates a connection with the admin CLI, as an operator would. */
 async function connectBison(stack: StackConfig, name: string): Promise<Connection> {
   const result = await bisonCliResult<{ connection_id: string; webhook_url: string }>(
-    ["connect", "--name", name, "--base-url", "https://bench.example.test", "--timezone", timeZone],
+    [
+      "connect",
+      "--name",
+      name,
+      "--base-url",
+      "https://bench.example.test",
+      "--timezone",
+      timeZone,
+      "--no-check",
+    ],
     { SUPABASE_DB_URL: dbUrl(stack), SUPABASE_FUNCTIONS_URL: functionsUrl(stack) },
   );
   const token = new URL(result.webhook_url).pathname.split("/").pop() ?? "";
@@ -445,8 +469,12 @@ async function drive(
   return { seconds: (performance.now() - started) / 1000, latenciesMs, statuses, outcomes, errors };
 }
 
-function httpSender(url: string, signal: AbortSignal): Sender {
+/** Posts to the webhook URL, each delivery to the next instance's gateway in turn. */
+function httpSender(webhookUrl: string, gateways: Gateway[], signal: AbortSignal): Sender {
+  const path = new URL(webhookUrl).pathname;
+  let next = 0;
   return async (body) => {
+    const url = `${gateways[next++ % gateways.length].url}${path}`;
     const response = await fetch(url, {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -467,6 +495,33 @@ function sqlSender(sql: postgres.Sql, tokenSha256: string): Sender {
     const [row] = await sql`
       select private.ingest_webhook_event(${tokenSha256}, ${body}::text::jsonb) as result`;
     return { status: "ok", outcome: String((row.result as { outcome: string }).outcome) };
+  };
+}
+
+/**
+ * Samples, every 20 ms, how many connections the database serves to `postgres` (the functions'
+ * role; the sampler itself logs in as the platform superuser), and keeps the peak.
+ */
+function sampleConnections(stack: StackConfig) {
+  const sampler = postgres(platformDbUrl(stack), { max: 1, prepare: false, onnotice: () => {} });
+  let peak = 0;
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const [row] = await sampler`
+        select count(*)::int as connections from pg_catalog.pg_stat_activity
+        where backend_type = 'client backend' and usename = 'postgres'`;
+      peak = Math.max(peak, row.connections);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    async stop(): Promise<number> {
+      running = false;
+      await loop;
+      await sampler.end();
+      return peak;
+    },
   };
 }
 
@@ -539,11 +594,19 @@ async function verify(
 // ---------------------------------------------------------------------------------------------
 // Profile
 
-/** Counts calls and time per SQL function from now on (cluster-wide: this is a throwaway one). */
-async function startFunctionProfile(sql: postgres.Sql): Promise<void> {
-  await sql`alter system set track_functions = 'all'`;
-  await sql`select pg_reload_conf()`;
-  await sql`select pg_stat_reset()`;
+/**
+ * Counts calls and time per SQL function from now on (cluster-wide: this is a throwaway one). Only
+ * the platform superuser may change the server's settings.
+ */
+async function startFunctionProfile(stack: StackConfig): Promise<void> {
+  const admin = postgres(platformDbUrl(stack), { max: 1, onnotice: () => {} });
+  try {
+    await admin`alter system set track_functions = 'all'`;
+    await admin`select pg_reload_conf()`;
+    await admin`select pg_stat_reset()`;
+  } finally {
+    await admin.end();
+  }
 }
 
 /** The functions that took the most time of their own, per call, since startFunctionProfile. */
@@ -600,7 +663,13 @@ function summarise(result: RunResult): Summary {
 }
 
 function printReport(
-  options: { concurrency: number; functionPool: string; sqlPool: number },
+  options: {
+    concurrency: number;
+    instances: number;
+    functionPool: string;
+    peakConnections: number;
+    sqlPool: number;
+  },
   traffic: Traffic,
   http: Summary,
   direct: Summary,
@@ -613,10 +682,16 @@ function printReport(
     ["unique", String(traffic.unique), String(traffic.unique)],
     ["duplicates", String(traffic.duplicates), String(traffic.duplicates)],
     ["concurrency", String(options.concurrency), String(options.concurrency)],
+    ["function instances", String(options.instances), "-"],
     [
-      "database connections",
-      options.functionPool,
+      "connections (each)",
+      `${options.functionPool} to pooler`,
       `postgres.js max ${options.sqlPool}`,
+    ],
+    [
+      "peak DB connections",
+      `${options.peakConnections} (pooler max ${poolerServerConnections})`,
+      String(options.sqlPool),
     ],
     ["total seconds", fixed(http.seconds, 2), fixed(direct.seconds, 2)],
     ["throughput (events/s)", fixed(http.throughput, 0), fixed(direct.throughput, 0)],
@@ -625,7 +700,7 @@ function printReport(
     ["latency p99 (ms)", fixed(http.p99), fixed(direct.p99)],
     ["latency max (ms)", fixed(http.max), fixed(direct.max)],
   ];
-  const widths = [24, 26, 26];
+  const widths = [24, 34, 26];
   const line = (cells: string[]) =>
     cells.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join("");
   console.log("");
@@ -658,6 +733,7 @@ function parseOptions() {
     options: {
       events: { type: "string", default: "20000" },
       concurrency: { type: "string", default: "50" },
+      instances: { type: "string", default: "20" },
       rate: { type: "string", default: "500" },
       "function-pool": { type: "string" },
       "sql-pool": { type: "string", default: "10" },
@@ -668,6 +744,7 @@ function parseOptions() {
   return {
     events: positiveOption("events", values.events),
     concurrency: positiveOption("concurrency", values.concurrency),
+    instances: positiveOption("instances", values.instances),
     rate: positiveOption("rate", values.rate),
     functionPool: values["function-pool"] === undefined
       ? undefined
@@ -687,26 +764,37 @@ async function main(): Promise<number> {
   const interrupt = () => abort.abort();
   Deno.addSignalListener("SIGINT", interrupt);
   const gatewayLog: string[] = [];
-  let gateway: Gateway | undefined;
+  const gateways: Gateway[] = [];
   let sql: postgres.Sql | undefined;
+  let sampler: ReturnType<typeof sampleConnections> | undefined;
   const step = (message: string) => console.error(`• ${message}`);
 
   try {
     step(`generating ${options.events} events (+10% re-sends), seed ${options.seed}`);
     const traffic = generateTraffic(options.events, options.seed);
 
-    step(`fresh bench stack: database ${stack.dbPort}, functions ${stack.apiPort}, ${stack.dir}`);
+    step(`fresh bench stack: database ${stack.dbPort}, pooler ${stack.poolerPort}, ${stack.dir}`);
     await freshDatabase(stack);
 
     const functionEnv = await stackFunctionEnv(stack);
     if (options.functionPool) functionEnv.DB_POOL_SIZE = String(options.functionPool);
-    // The gateway runs in a process of its own, as it would beside the database: sharing this
-    // process's single event loop with 50 senders would measure the load generator.
-    gateway = await spawnGateway(stack, functionEnv, await snapshotFunctions(stack), gatewayLog);
+    // Each instance is a gateway and a function process of its own, as a hosted instance has its
+    // own isolate and connection pool; none shares this process's event loop with the senders.
+    const functionsDir = await snapshotFunctions(stack);
+    step(`starting ${options.instances} instances of the webhook function`);
+    gateways.push(
+      ...await Promise.all(
+        Array.from(
+          { length: options.instances },
+          () => spawnGateway(stack, functionEnv, functionsDir, gatewayLog),
+        ),
+      ),
+    );
 
     const viaHttp = await connectBison(stack, "bench");
     const viaSql = await connectBison(stack, "bench-sql");
-    step(`connections created (${timeZone}); webhook at ${gateway.url}/functions/v1/...`);
+    const viaPaced = await connectBison(stack, "bench-paced");
+    step(`connections created (${timeZone}); ${gateways.length} gateways`);
 
     sql = postgres(dbUrl(stack), {
       max: options.sqlPool,
@@ -715,7 +803,7 @@ async function main(): Promise<number> {
       connection: { application_name: "bench-webhook" },
     });
 
-    // Start the function's process and open every pooled connection before measuring.
+    // Start the functions' processes and open every pooled connection before measuring.
     const warmUp = async (send: Sender, hint: () => string = () => "") => {
       const result = await drive(
         "warm-up",
@@ -733,7 +821,8 @@ async function main(): Promise<number> {
         );
       }
     };
-    const post = httpSender(viaHttp.webhook_url, abort.signal);
+    sampler = sampleConnections(stack);
+    const post = httpSender(viaHttp.webhook_url, gateways, abort.signal);
     await warmUp(post, () => `\n${gatewayLog.slice(-10).join("\n")}`);
     step(`HTTP: ${traffic.bodies.length} deliveries at concurrency ${options.concurrency}`);
     const httpResult = await drive(
@@ -744,7 +833,6 @@ async function main(): Promise<number> {
       abort.signal,
     );
 
-    const viaPaced = await connectBison(stack, "bench-paced");
     step(
       `HTTP: the same deliveries at a steady ${options.rate} events/s (at most ${options.concurrency} in flight)`,
     );
@@ -752,15 +840,17 @@ async function main(): Promise<number> {
       "http paced",
       traffic.bodies,
       options.concurrency,
-      httpSender(viaPaced.webhook_url, abort.signal),
+      httpSender(viaPaced.webhook_url, gateways, abort.signal),
       abort.signal,
       true,
       options.rate,
     );
+    const peakConnections = await sampler.stop();
+    sampler = undefined;
 
     const ingest = sqlSender(sql, viaSql.tokenSha256);
     await warmUp(ingest);
-    if (options.profile) await startFunctionProfile(sql);
+    if (options.profile) await startFunctionProfile(stack);
     step(`direct SQL: the same deliveries, ${options.sqlPool} connections`);
     const sqlResult = await drive("sql", traffic.bodies, options.concurrency, ingest, abort.signal);
     const profile = options.profile ? await functionProfile(sql) : "";
@@ -775,7 +865,9 @@ async function main(): Promise<number> {
     printReport(
       {
         concurrency: options.concurrency,
-        functionPool: `DB_POOL_SIZE=${options.functionPool ?? "unset (8)"}`,
+        instances: gateways.length,
+        functionPool: `DB_POOL_SIZE=${options.functionPool ?? "unset (2)"}`,
+        peakConnections,
         sqlPool: options.sqlPool,
       },
       traffic,
@@ -811,14 +903,15 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     Deno.removeSignalListener("SIGINT", interrupt);
+    await sampler?.stop().catch(() => {});
     await sql?.end({ timeout: 5 }).catch(() => {});
-    await gateway?.close().catch(() => {});
+    await Promise.all(gateways.map((gateway) => gateway.close().catch(() => {})));
     await Deno.mkdir(stack.logDir, { recursive: true }).catch(() => {});
     await Deno.writeTextFile(
       join(stack.logDir, "gateway.log"),
       gatewayLog.join("\n") + (gatewayLog.length ? "\n" : ""),
     ).catch(() => {});
-    await stopPostgres(stack).catch((error) => console.error(`stopping PostgreSQL: ${error}`));
+    await stopDatabase(stack).catch((error) => console.error(`stopping PostgreSQL: ${error}`));
   }
 }
 

@@ -3,6 +3,7 @@
 // `npm test` can start from a clean database without touching development data.
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { parse as parseToml } from "smol-toml";
 import { signJwt } from "./jwt.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -15,20 +16,24 @@ export const localCronSecret = "local-cron-secret-not-for-production";
 /** dev: `npm start`; test: `npm test` (no fsync); bench: benchmarks, durable like hosted. */
 export type StackName = "dev" | "test" | "bench";
 
-const basePorts: Record<StackName, { db: number; api: number }> = {
-  dev: { db: 54322, api: 54321 },
-  test: { db: 54332, api: 54331 },
-  bench: { db: 54342, api: 54341 },
+const basePorts: Record<StackName, { db: number; api: number; pooler: number }> = {
+  dev: { db: 54322, api: 54321, pooler: 54328 },
+  test: { db: 54332, api: 54331, pooler: 54338 },
+  bench: { db: 54342, api: 54341, pooler: 54348 },
 };
 
 export interface StackConfig {
   name: StackName;
   dbPort: number;
   apiPort: number;
+  /** The transaction pooler (PgBouncer) in front of the database. */
+  poolerPort: number;
   dir: string;
   logDir: string;
   pidDir: string;
   envFile: string;
+  /** The stack's JWT signing key (private; created on first use, mode 0600). */
+  signingKeysFile: string;
 }
 
 export function stackConfig(name: StackName): StackConfig {
@@ -43,15 +48,50 @@ export function stackConfig(name: StackName): StackConfig {
     name,
     dbPort: basePorts[name].db + offset,
     apiPort: basePorts[name].api + offset,
+    poolerPort: basePorts[name].pooler + offset,
     dir,
     logDir: join(dir, "logs"),
     pidDir: join(dir, "run"),
     envFile: name === "dev" ? join(repoRoot, ".local", "stack.env") : join(dir, "stack.env"),
+    signingKeysFile: join(dir, "auth", "signing-keys.json"),
   };
 }
 
-export const dbUrl = (stack: StackConfig) =>
-  `postgresql://postgres:postgres@127.0.0.1:${stack.dbPort}/postgres`;
+/**
+ * The roles that log in to a stack's database, with their local demo passwords. `postgres` is the
+ * project's role as on hosted Supabase (not a superuser); `supabase_admin` is the platform's
+ * superuser, which only the platform stand-ins and platform services use; `authenticator` is the
+ * Data API's login and `supabase_auth_admin` Auth's, as on hosted.
+ */
+export const localDatabaseRoles = {
+  postgres: "postgres",
+  supabase_admin: "supabase-admin-local-only",
+  authenticator: "authenticator-local-only",
+  supabase_auth_admin: "supabase-auth-admin-local-only",
+} as const;
+
+export type LocalDatabaseRole = keyof typeof localDatabaseRoles;
+
+const roleUrl = (role: LocalDatabaseRole, port: number) =>
+  `postgresql://${role}:${localDatabaseRoles[role]}@127.0.0.1:${port}/postgres`;
+
+/** The same database as `databaseUrl`, logged in as another of the stack's roles. */
+export function databaseUrlAs(databaseUrl: string, role: LocalDatabaseRole): string {
+  const url = new URL(databaseUrl);
+  url.username = role;
+  url.password = localDatabaseRoles[role];
+  return url.toString();
+}
+
+/** The direct connection as `postgres`: migrations, the seed, tests, scripts (SUPABASE_DB_URL). */
+export const dbUrl = (stack: StackConfig) => roleUrl("postgres", stack.dbPort);
+/** The transaction pooler as `postgres`: what functions use (DB_POOLER_URL), as on hosted. */
+export const poolerUrl = (stack: StackConfig) => roleUrl("postgres", stack.poolerPort);
+/**
+ * The platform superuser's direct connection: the stand-ins and the platform's own services
+ * (pg_net's worker, Realtime). Never handed to functions, migrations or tests.
+ */
+export const platformDbUrl = (stack: StackConfig) => roleUrl("supabase_admin", stack.dbPort);
 export const apiUrl = (stack: StackConfig) => `http://127.0.0.1:${stack.apiPort}`;
 export const functionsUrl = (stack: StackConfig) => `${apiUrl(stack)}/functions/v1`;
 
@@ -60,8 +100,11 @@ export function roleKey(role: "anon" | "service_role"): Promise<string> {
   return signJwt({ iss: "supabase-demo", role, exp: 1983812996 }, localJwtSecret);
 }
 
-/** The variables `supabase status -o env` would give scripts, for this stack. */
-/** What the platform hands each function of the stack (and the cron secret it is given). */
+/**
+ * What each function of the stack receives: what the platform hands every function
+ * (SUPABASE_URL, SUPABASE_DB_URL, keys) plus the project's secrets (CRON_SECRET, and
+ * DB_POOLER_URL, the transaction pooler the functions connect through).
+ */
 export async function functionEnv(stack: StackConfig): Promise<Record<string, string>> {
   return {
     SUPABASE_URL: apiUrl(stack),
@@ -69,15 +112,19 @@ export async function functionEnv(stack: StackConfig): Promise<Record<string, st
     SUPABASE_ANON_KEY: await roleKey("anon"),
     SUPABASE_SERVICE_ROLE_KEY: await roleKey("service_role"),
     CRON_SECRET: localCronSecret,
+    DB_POOLER_URL: poolerUrl(stack),
   };
 }
 
-/** Everything a script or test needs to talk to the stack. */
+/** Everything a script, test or local platform service needs to talk to the stack. */
 export async function stackEnv(stack: StackConfig): Promise<Record<string, string>> {
   return {
     ...await functionEnv(stack),
     SUPABASE_FUNCTIONS_URL: functionsUrl(stack),
     SUPABASE_JWT_SECRET: localJwtSecret,
+    // Where the signing key lives, never the key: the gateway's Auth and tests read it there.
+    SUPABASE_SIGNING_KEYS_FILE: stack.signingKeysFile,
+    PLATFORM_DB_URL: platformDbUrl(stack),
   };
 }
 
@@ -100,4 +147,18 @@ export async function readEnvFile(path: string): Promise<Record<string, string>>
     env[match[1]] = match[2].replace(/^(['"])(.*)\1$/, "$2");
   }
   return env;
+}
+
+/** A TOML file's contents, parsed again only after the file changed (edits apply without restart). */
+export function watchedToml<T>(path: string): () => T {
+  let loadedMtime = -1;
+  let contents: T;
+  return () => {
+    const mtime = Deno.statSync(path).mtime?.getTime() ?? 0;
+    if (mtime !== loadedMtime) {
+      contents = parseToml(Deno.readTextFileSync(path)) as T;
+      loadedMtime = mtime;
+    }
+    return contents;
+  };
 }

@@ -1,10 +1,16 @@
 // Performs the HTTP requests queued in net.http_request_queue, the way pg_net's background worker
 // does on hosted Supabase: it only sees committed rows, claims them by deleting them, honours each
-// request's timeout_milliseconds and records the outcome in net._http_response.
+// request's timeout_milliseconds and records the outcome in net._http_response. Like pg_net's
+// worker it is part of the platform and connects as the platform superuser. Being the stack's
+// long-running platform process, it also does the Realtime server's partition upkeep on
+// realtime.messages (realtime_local.maintain_message_partitions, see 40_realtime.sql).
 import postgres from "postgres";
 
 export interface DispatcherOptions {
+  /** The platform superuser's connection (PLATFORM_DB_URL), as pg_net's worker has. */
   databaseUrl: string;
+  /** How often to run Realtime's partition upkeep (its janitor runs every few hours). */
+  partitionUpkeepMs?: number;
   /** Requests in flight at once (pg_net's batch_size is 200; a local machine needs fewer). */
   concurrency?: number;
   /** How long to sleep when the queue is empty. */
@@ -39,8 +45,10 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
     connection: { application_name: "pg_net dispatcher (local)" },
   });
   const inFlight = new Set<Promise<void>>();
+  const partitionUpkeepMs = options.partitionUpkeepMs ?? 3_600_000;
   let stopped = false;
   let lastPrune = 0;
+  let lastPartitionUpkeep = 0;
 
   async function perform(request: QueuedRequest): Promise<void> {
     let outcome: {
@@ -104,10 +112,17 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
     await sql`delete from net._http_response where created < now() - ${responseTtl}::interval`;
   }
 
+  async function maintainPartitions(): Promise<void> {
+    if (Date.now() - lastPartitionUpkeep < partitionUpkeepMs) return;
+    lastPartitionUpkeep = Date.now();
+    await sql`select realtime_local.maintain_message_partitions()`;
+  }
+
   const loop = (async () => {
     while (!stopped) {
       try {
         await prune();
+        await maintainPartitions();
         const free = concurrency - inFlight.size;
         const claimed = free > 0 ? await claim(free) : [];
         for (const request of claimed) {
@@ -138,9 +153,9 @@ export function startDispatcher(options: DispatcherOptions): Dispatcher {
 }
 
 if (import.meta.main) {
-  const databaseUrl = Deno.env.get("SUPABASE_DB_URL");
+  const databaseUrl = Deno.env.get("PLATFORM_DB_URL");
   if (!databaseUrl) {
-    console.error("dispatcher: SUPABASE_DB_URL is not set");
+    console.error("dispatcher: PLATFORM_DB_URL is not set");
     Deno.exit(2);
   }
   const dispatcher = startDispatcher({ databaseUrl });

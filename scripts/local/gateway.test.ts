@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { signJwt } from "./jwt.ts";
-import { startGateway } from "./gateway.ts";
+import { signJwt, signJwtEs256 } from "./jwt.ts";
+import { type ApiService, startGateway } from "./gateway.ts";
+import { generateSigningKey } from "./auth/signing-key.ts";
 import { repoRoot } from "./config.ts";
 
 const jwtSecret = "test-jwt-secret-with-at-least-32-characters!!";
@@ -10,6 +11,7 @@ const fixtures = join(repoRoot, "supabase", "functions", "tests", "fixtures");
 async function withGateway(
   configToml: string,
   body: (url: string) => Promise<void>,
+  options: { env?: Record<string, string>; services?: ApiService[]; apiKeys?: string[] } = {},
 ) {
   const configPath = await Deno.makeTempFile({ suffix: ".toml" });
   await Deno.writeTextFile(configPath, configToml);
@@ -19,7 +21,12 @@ async function withGateway(
     jwtSecret,
     functionDirs: [join(repoRoot, "supabase", "functions"), fixtures],
     configPath,
-    env: { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_DB_URL: "postgresql://unused" },
+    env: options.env ?? {
+      SUPABASE_URL: "http://127.0.0.1:1",
+      SUPABASE_DB_URL: "postgresql://unused",
+    },
+    services: options.services,
+    apiKeys: options.apiKeys,
     log: () => {},
   });
   try {
@@ -115,4 +122,55 @@ Deno.test("unknown names, shared code and test folders are not functions", async
     await outside.body?.cancel();
     assert.deepEqual(outside.status, 404);
   });
+});
+
+Deno.test("verify_jwt, like hosted's legacy check, refuses user tokens signed with the asymmetric key", async () => {
+  const key = await generateSigningKey();
+  await withGateway("", async (base) => {
+    const claims = { sub: "u1", role: "authenticated", aud: "authenticated", exp: inAnHour() };
+    const response = await fetch(`${base}/echo`, {
+      headers: { authorization: `Bearer ${await signJwtEs256(claims, key)}` },
+    });
+    assert.deepEqual([response.status, (await response.json()).message], [401, "Invalid JWT"]);
+    const legacy = await fetch(`${base}/echo`, {
+      headers: { authorization: `Bearer ${await token(claims)}` },
+    });
+    await legacy.body?.cancel();
+    assert.equal(legacy.status, 200, "the same claims signed HS256 with the JWT secret pass");
+  });
+});
+
+Deno.test("functions get the gateway's own URL as SUPABASE_URL unless the environment names one", async () => {
+  await withGateway("[functions.echo]\nverify_jwt = false\n", async (base) => {
+    const body = await (await fetch(`${base}/echo`)).json();
+    assert.equal(body.supabaseUrl, new URL(base).origin);
+  }, { env: { SUPABASE_DB_URL: "postgresql://unused" } });
+});
+
+Deno.test("client APIs need one of the project's API keys, except on their open paths", async () => {
+  const service: ApiService = {
+    prefix: "/auth/v1",
+    openPaths: ["/auth/v1/.well-known/jwks.json"],
+    handle: (request) => Response.json({ path: new URL(request.url).pathname }),
+  };
+  await withGateway("", async (base) => {
+    const origin = new URL(base).origin;
+    const call = async (path: string, init: RequestInit = {}) => {
+      const response = await fetch(`${origin}${path}`, init);
+      return { status: response.status, body: await response.json().catch(() => null) };
+    };
+    assert.deepEqual(await call("/auth/v1/user"), {
+      status: 401,
+      body: {
+        message: "No API key found in request",
+        hint: "No `apikey` request header or url param was found.",
+      },
+    });
+    const wrong = await call("/auth/v1/user", { headers: { apikey: "not-a-key" } });
+    assert.deepEqual([wrong.status, wrong.body.message], [401, "Invalid API key"]);
+    assert.equal((await call("/auth/v1/user", { headers: { apikey: "anon-key" } })).status, 200);
+    assert.equal((await call("/auth/v1/user?apikey=service-key")).status, 200, "in the query");
+    assert.equal((await call("/auth/v1/.well-known/jwks.json")).status, 200, "open path");
+    assert.equal((await call("/auth/v1/user", { method: "OPTIONS" })).status, 200, "preflight");
+  }, { services: [service], apiKeys: ["anon-key", "service-key"] });
 });

@@ -3,10 +3,9 @@
 // each function in its own Deno process with only the environment the hosted runtime provides,
 // handing it the same path the hosted runtime does (/<name>/...).
 import { join } from "node:path";
-import { parse as parseToml } from "smol-toml";
-import { readEnvFile, repoRoot } from "./config.ts";
+import { readEnvFile, repoRoot, watchedToml } from "./config.ts";
 import { verifyJwt } from "./jwt.ts";
-import { localApiServices, localTokenVerifier } from "./api-services.ts";
+import { localApiServices, stackApiContext } from "./api-services.ts";
 
 /**
  * A client API the stack serves beside the functions, on the same origin as hosted Supabase does
@@ -15,6 +14,11 @@ import { localApiServices, localTokenVerifier } from "./api-services.ts";
 export interface ApiService {
   /** A path prefix such as "/auth/v1" (no trailing slash). */
   prefix: string;
+  /**
+   * Paths (prefixes, as the platform's routes match) the gateway serves without an API key, such
+   * as Auth's JWKS. Every other request needs the project's key, as on hosted Supabase.
+   */
+  openPaths?: string[];
   handle(request: Request): Response | Promise<Response>;
   close?(): Promise<void>;
 }
@@ -25,7 +29,15 @@ export interface GatewayOptions {
   /** 0 picks a free port. */
   port: number;
   jwtSecret: string;
-  /** Environment every function receives (SUPABASE_URL, SUPABASE_DB_URL, keys, secrets...). */
+  /**
+   * The project's API keys (anon, service_role): client APIs refuse a request without one of them
+   * (none given: every request to a client API is refused).
+   */
+  apiKeys?: string[];
+  /**
+   * Environment every function receives (SUPABASE_DB_URL, keys, secrets...). SUPABASE_URL, when
+   * absent, is the gateway's own URL: the project URL a function calls back (Auth, say).
+   */
   env: Record<string, string>;
   /** Folders whose sub-folders are functions; defaults to supabase/functions. */
   functionDirs?: string[];
@@ -68,19 +80,8 @@ export function discoverFunctions(dirs: string[]): Map<string, string> {
  * file changes so an edit applies without restarting the stack.
  */
 export function readVerifyJwt(configPath: string): (name: string) => boolean {
-  let loadedMtime = -1;
-  let functions: Record<string, { verify_jwt?: boolean }> = {};
-  return (name) => {
-    const mtime = Deno.statSync(configPath).mtime?.getTime() ?? 0;
-    if (mtime !== loadedMtime) {
-      const config = parseToml(Deno.readTextFileSync(configPath)) as {
-        functions?: Record<string, { verify_jwt?: boolean }>;
-      };
-      functions = config.functions ?? {};
-      loadedMtime = mtime;
-    }
-    return functions[name]?.verify_jwt ?? true;
-  };
+  const config = watchedToml<{ functions?: Record<string, { verify_jwt?: boolean }> }>(configPath);
+  return (name) => config().functions?.[name]?.verify_jwt ?? true;
 }
 
 // A small body of known length is passed on whole: streaming it costs the gateway more CPU than
@@ -96,6 +97,27 @@ function bufferedIfSmall(
 
 function jsonError(status: number, message: string): Response {
   return Response.json({ code: status, message }, { status });
+}
+
+/**
+ * The platform gateway's key check in front of the client APIs: an `apikey` header (or query
+ * parameter, as realtime-js sends it) holding one of the project's keys, with hosted's answers.
+ */
+export function apiKeyRefusal(request: Request, url: URL, apiKeys: string[]): Response | null {
+  const key = request.headers.get("apikey") ?? url.searchParams.get("apikey");
+  if (key === null || key === "") {
+    return Response.json({
+      message: "No API key found in request",
+      hint: "No `apikey` request header or url param was found.",
+    }, { status: 401 });
+  }
+  if (!apiKeys.includes(key)) {
+    return Response.json({
+      message: "Invalid API key",
+      hint: "Double check your Supabase `anon` or `service_role` API key.",
+    }, { status: 401 });
+  }
+  return null;
 }
 
 export function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -130,6 +152,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     // deno-lint-ignore prefer-const
     let self: Promise<FunctionWorker>;
     const env: Record<string, string> = {
+      SUPABASE_URL: `http://127.0.0.1:${port}`,
       ...options.env,
       DENO_SERVE_ADDRESS: "tcp:127.0.0.1:0",
       NO_COLOR: "1",
@@ -208,7 +231,12 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     const service = services.find((candidate) =>
       url.pathname === candidate.prefix || url.pathname.startsWith(`${candidate.prefix}/`)
     );
-    if (service) return await service.handle(request);
+    if (service) {
+      const open = request.method === "OPTIONS" ||
+        (service.openPaths ?? []).some((path) => url.pathname.startsWith(path));
+      const refusal = open ? null : apiKeyRefusal(request, url, options.apiKeys ?? []);
+      return refusal ?? await service.handle(request);
+    }
     const match = url.pathname.match(/^\/functions\/v1\/([^/]+)(\/.*)?$/);
     if (!match) {
       const served = ["/functions/v1", ...services.map((candidate) => candidate.prefix)];
@@ -263,6 +291,8 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
     port,
     functionNames: () => [...knownFunctions().keys()].sort(),
     async close() {
+      // Services first: an upgraded WebSocket must be closed before the server stops.
+      for (const service of services) await service.close?.();
       abort.abort();
       watcher.close();
       const running = await Promise.allSettled([...workers.values()]);
@@ -275,7 +305,6 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         }
       }
       await server.finished;
-      for (const service of services) await service.close?.();
     },
   });
 }
@@ -296,7 +325,13 @@ function splitLines(): TransformStream<string, string> {
 }
 
 if (import.meta.main) {
-  const required = ["SUPABASE_JWT_SECRET", "SUPABASE_DB_URL", "SUPABASE_URL"];
+  const required = [
+    "SUPABASE_JWT_SECRET",
+    "SUPABASE_DB_URL",
+    "SUPABASE_URL",
+    "SUPABASE_SIGNING_KEYS_FILE",
+    "PLATFORM_DB_URL",
+  ];
   const missing = required.filter((key) => !Deno.env.get(key));
   if (missing.length) {
     console.error(`gateway: missing environment: ${missing.join(", ")}`);
@@ -309,6 +344,7 @@ if (import.meta.main) {
     "SUPABASE_ANON_KEY",
     "SUPABASE_SERVICE_ROLE_KEY",
     "CRON_SECRET",
+    "DB_POOLER_URL",
   ];
   const env: Record<string, string> = {};
   for (const key of passThrough) {
@@ -319,16 +355,22 @@ if (import.meta.main) {
   if (projectEnvFile) Object.assign(env, await readEnvFile(projectEnvFile));
   const functionDirs = Deno.env.get("FUNCTIONS_DIRS")?.split(":").filter(Boolean);
   const jwtSecret = Deno.env.get("SUPABASE_JWT_SECRET")!;
-  const services = await localApiServices({
-    databaseUrl: Deno.env.get("SUPABASE_DB_URL")!,
-    jwtSecret,
-    verifyToken: localTokenVerifier(jwtSecret),
-    log: (line) => console.error(line),
-  });
+  const services = await localApiServices(
+    await stackApiContext({
+      databaseUrl: Deno.env.get("SUPABASE_DB_URL")!,
+      platformDatabaseUrl: Deno.env.get("PLATFORM_DB_URL")!,
+      apiUrl: Deno.env.get("SUPABASE_URL")!,
+      jwtSecret,
+      signingKeysFile: Deno.env.get("SUPABASE_SIGNING_KEYS_FILE")!,
+      log: (line) => console.error(line),
+    }),
+  );
   const gateway = await startGateway({
     services,
     port,
     jwtSecret,
+    apiKeys: ["SUPABASE_ANON_KEY", "SUPABASE_SERVICE_ROLE_KEY"]
+      .map((key) => Deno.env.get(key) ?? "").filter(Boolean),
     env,
     ...(functionDirs?.length ? { functionDirs } : {}),
   });

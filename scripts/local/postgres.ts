@@ -1,23 +1,28 @@
 // The local PostgreSQL 15 cluster of a stack: created once with initdb, configured like a
-// Supabase database (pg_cron preloaded, logical WAL), started and stopped with pg_ctl.
+// Supabase database (pg_cron preloaded, logical WAL, the platform's statement timeout), started
+// and stopped with pg_ctl. Its bootstrap superuser is supabase_admin, as on hosted Supabase; the
+// platform stand-ins create the demoted `postgres` role.
 import { join } from "node:path";
-import type { StackConfig } from "./config.ts";
+import { localDatabaseRoles, type StackConfig } from "./config.ts";
 import { asPostgres, CommandError, isRoot, run } from "./process.ts";
 
 const pgBin = "/usr/lib/postgresql/15/bin";
 
 export interface PgPaths {
+  /** Everything the `postgres` OS user writes: the data directory, sockets, logs, the pooler. */
+  base: string;
   data: string;
   socketDir: string;
   log: string;
 }
 
 /**
- * The cluster lives under .local/ as asked. When we are root but the `postgres` OS user cannot
- * reach the checkout (a home directory with mode 700, say), it moves to /var/tmp instead.
+ * The cluster lives under .local/<stack>/postgres. When we are root but the `postgres` OS user
+ * cannot reach the checkout (a clone inside a directory of mode 700, say), the cluster and every
+ * file its OS user writes move to /var/tmp/bison-mirror/<tag> instead; the stack's logs/ then
+ * holds links to them.
  */
 export async function pgPaths(stack: StackConfig): Promise<PgPaths> {
-  const log = join(stack.logDir, "postgres.log");
   let base = join(stack.dir, "postgres");
   if (isRoot()) {
     await Deno.mkdir(stack.dir, { recursive: true });
@@ -31,7 +36,26 @@ export async function pgPaths(stack: StackConfig): Promise<PgPaths> {
       base = join("/var/tmp/bison-mirror", tag);
     }
   }
-  return { data: join(base, "data"), socketDir: join(base, "run"), log };
+  return {
+    base,
+    data: join(base, "data"),
+    socketDir: join(base, "run"),
+    log: join(base, "log", "postgres.log"),
+  };
+}
+
+/** A directory the `postgres` OS user writes in (it owns it when we are root). */
+export async function ownedByPostgres(dir: string): Promise<void> {
+  await Deno.mkdir(dir, { recursive: true });
+  if (isRoot()) await run("chown", ["postgres:postgres", dir]);
+}
+
+/** Links the stack's logs/<name> to a log written beside the cluster, wherever that lives. */
+export async function linkLog(stack: StackConfig, file: string): Promise<void> {
+  await Deno.mkdir(stack.logDir, { recursive: true });
+  const link = join(stack.logDir, file.split("/").pop()!);
+  await Deno.remove(link).catch(() => {});
+  await Deno.symlink(file, link);
 }
 
 async function pg(tool: string, args: string[]): Promise<string> {
@@ -53,21 +77,18 @@ export async function clusterExists(stack: StackConfig): Promise<boolean> {
 export async function ensureCluster(stack: StackConfig): Promise<boolean> {
   if (await clusterExists(stack)) return false;
   const paths = await pgPaths(stack);
-  const base = join(paths.data, "..");
+  const { base } = paths;
   await Deno.mkdir(paths.socketDir, { recursive: true });
-  await Deno.mkdir(stack.logDir, { recursive: true });
+  await Deno.mkdir(join(base, "log"), { recursive: true });
   const passwordFile = join(base, "initdb-password");
-  await Deno.writeTextFile(passwordFile, "postgres\n");
-  if (isRoot()) {
-    await run("chown", ["-R", "postgres:postgres", base]);
-    await run("chown", ["postgres:postgres", stack.logDir]);
-  }
+  await Deno.writeTextFile(passwordFile, `${localDatabaseRoles.supabase_admin}\n`, { mode: 0o600 });
+  if (isRoot()) await run("chown", ["-R", "postgres:postgres", base]);
   try {
     await pg("initdb", [
       "--pgdata",
       paths.data,
       "--username",
-      "postgres",
+      "supabase_admin",
       `--pwfile=${passwordFile}`,
       "--auth-local=trust",
       "--auth-host=scram-sha-256",
@@ -95,6 +116,9 @@ export async function ensureCluster(stack: StackConfig): Promise<boolean> {
     "log_timezone = 'UTC'",
     "log_min_messages = warning",
     "log_line_prefix = '%m [%p] %q%u@%d '",
+    // Hosted Supabase's platform default: no statement runs longer than 2 minutes unless the
+    // session or transaction says otherwise.
+    "statement_timeout = 120000",
     ...durability,
   ];
   const conf = join(paths.data, "postgresql.conf");
@@ -113,8 +137,8 @@ export async function postgresRunning(stack: StackConfig): Promise<boolean> {
 export async function startPostgres(stack: StackConfig): Promise<void> {
   if (await postgresRunning(stack)) return;
   const paths = await pgPaths(stack);
-  await Deno.mkdir(stack.logDir, { recursive: true });
-  if (isRoot()) await run("chown", ["postgres:postgres", stack.logDir]);
+  await ownedByPostgres(join(paths.base, "log"));
+  await linkLog(stack, paths.log);
   // Our ports lie inside Linux's ephemeral range, so a client connection that just closed (in
   // TIME_WAIT) can hold one for up to a minute: wait for it rather than fail.
   const deadline = Date.now() + 90_000;
@@ -163,6 +187,6 @@ export async function stopPostgres(stack: StackConfig): Promise<boolean> {
 
 export async function removeCluster(stack: StackConfig): Promise<void> {
   await stopPostgres(stack);
-  const { data } = await pgPaths(stack);
-  await Deno.remove(join(data, ".."), { recursive: true }).catch(() => {});
+  const { base } = await pgPaths(stack);
+  await Deno.remove(base, { recursive: true }).catch(() => {});
 }

@@ -6,9 +6,15 @@
 // `npm test -- <file>...` runs only the given pgTAP (.sql) or Deno (.ts) test files, still on a
 // fresh database.
 import { join } from "node:path";
-import { dbUrl, repoRoot, stackConfig, stackEnv } from "./config.ts";
-import { cliDatabaseUrl, freshDatabase, psqlCommand, psqlFile } from "./database.ts";
-import { stopPostgres } from "./postgres.ts";
+import {
+  dbUrl,
+  localDatabaseRoles,
+  platformDbUrl,
+  repoRoot,
+  stackConfig,
+  stackEnv,
+} from "./config.ts";
+import { cliDatabaseUrl, freshDatabase, psqlCommand, psqlFile, stopDatabase } from "./database.ts";
 
 interface StepResult {
   name: string;
@@ -98,11 +104,20 @@ function pgTapFiles(dir: string): string[] {
 }
 
 async function prepareDatabase(): Promise<void> {
-  await stopPostgres(stack).catch(() => {});
+  await stopDatabase(stack).catch(() => {});
   const url = await freshDatabase(stack);
   // The scheduler runs nothing on its own here: a job firing mid-suite would queue requests and
   // record runs under the tests' feet. Tests run a job's command themselves (docs/testing.md).
-  await psqlCommand(url, "update cron.job set active = false");
+  // postgres may only read cron.job, as on hosted: its jobs change through cron.alter_job.
+  await psqlCommand(url, "select cron.alter_job(jobid, active := false) from cron.job");
+  // pgTAP and plpgsql_check are privileged extensions: on hosted, supautils creates them as the
+  // platform superuser when postgres asks (15_privileged_extensions.sql does that here).
+  await psqlCommand(
+    platformDbUrl(stack),
+    "select supautils_local.create_privileged_extension(e) " +
+      "from unnest(array['pgtap', 'plpgsql_check']) e",
+  );
+  // Everything from here on, the helpers included, runs as postgres.
   await psqlFile(url, join(repoRoot, "supabase", "tests", "_setup", "test_helpers.sql"));
 }
 
@@ -133,7 +148,7 @@ async function main(): Promise<number> {
   });
 
   if (databaseReady) {
-    const env = { ...await stackEnv(stack), PGPASSWORD: "postgres" };
+    const env = { ...await stackEnv(stack), PGPASSWORD: localDatabaseRoles.postgres };
     if (runAll || selectedSql.length) {
       await step("pgTAP (pg_prove)", async () => {
         const targets = runAll ? pgTapFiles(join(repoRoot, "supabase", "tests")) : selectedSql;
@@ -187,7 +202,7 @@ async function main(): Promise<number> {
         ));
     }
   }
-  await stopPostgres(stack).catch(() => {});
+  await stopDatabase(stack).catch(() => {});
 
   const passed = results.reduce((sum, result) => sum + result.passed, 0);
   // A failed step that counted no failing test (lint, a crash) still counts as one failure.

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 pg_packages=(postgresql-15 postgresql-15-cron postgresql-15-pgtap postgresql-15-plpgsql-check
-  libtap-parser-sourcehandler-pgtap-perl)
+  libtap-parser-sourcehandler-pgtap-perl pgbouncer)
 pg_lib=/usr/lib/postgresql/15/lib
 pg_share=/usr/share/postgresql/15/extension
 
@@ -16,6 +16,7 @@ missing_system_packages() {
   [ -f "$pg_share/pgtap.control" ] || return 0
   [ -f "$pg_lib/plpgsql_check.so" ] || return 0
   command -v pg_prove >/dev/null || return 0
+  [ -x /usr/sbin/pgbouncer ] || return 0
   command -v runuser >/dev/null || return 0
   return 1
 }
@@ -23,12 +24,12 @@ missing_system_packages() {
 ensure_system_packages() {
   missing_system_packages || return 0
   if [ "$(id -u)" -ne 0 ]; then
-    echo "PostgreSQL 15 with pg_cron, pgTAP and plpgsql_check is missing. Install it with:" >&2
+    echo "PostgreSQL 15 with pg_cron, pgTAP, plpgsql_check and PgBouncer is missing. Install it with:" >&2
     echo "  sudo apt-get update && sudo apt-get install -y ${pg_packages[*]}" >&2
     echo "then run this command again." >&2
     exit 1
   fi
-  echo "Installing PostgreSQL 15, pg_cron, pgTAP and plpgsql_check from Debian (once)..." >&2
+  echo "Installing PostgreSQL 15, pg_cron, pgTAP, plpgsql_check and PgBouncer from Debian (once)..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
   apt-get install -y -qq "${pg_packages[@]}" util-linux >&2

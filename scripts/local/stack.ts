@@ -1,30 +1,36 @@
 // `npm start`, `npm stop`: the local development stack (PostgreSQL with the platform stand-ins and
-// migrations, the pg_net dispatcher, the functions gateway) at the Supabase CLI's fixed addresses.
+// migrations, PgBouncer in front of it, the pg_net dispatcher, the functions gateway) at fixed
+// addresses, the Supabase CLI's where it has one.
 import { join } from "node:path";
 import {
   apiUrl,
   dbUrl,
   formatEnv,
   functionsUrl,
+  platformDbUrl,
+  poolerUrl,
   repoRoot,
   type StackConfig,
   stackConfig,
   stackEnv,
 } from "./config.ts";
-import { bisonCliResult } from "./bison-cli.ts";
-import { applyMigrations, applyPlatform, applySeed, psqlCommand } from "./database.ts";
+import { bisonCliResult, runBisonCli } from "./bison-cli.ts";
 import {
-  ensureCluster,
-  pgPaths,
-  postgresRunning,
-  removeCluster,
-  startPostgres,
-  stopPostgres,
-} from "./postgres.ts";
+  applyMigrations,
+  applyPlatform,
+  applySeed,
+  psqlCommand,
+  startDatabase,
+  stopDatabase,
+} from "./database.ts";
+import { ensureCluster, pgPaths, postgresRunning, removeCluster } from "./postgres.ts";
+import { poolerRunning } from "./pooler.ts";
 import { readPid, spawnDetached, stopPidFile, waitFor } from "./process.ts";
 
 /** The demo Email Bison that `npm start` runs when no real one is connected. */
 const demoSimulatorPort = 54329;
+/** The demo instance's super-admin key: a local fake, known to the simulator only. */
+const demoSuperAdminKey = "demo-super-admin-key-not-a-secret";
 
 const services = ["dispatcher", "gateway", "simulator"] as const;
 type Service = typeof services[number];
@@ -45,7 +51,13 @@ async function gatewayHealthy(stack: StackConfig): Promise<boolean> {
 const serviceScripts: Record<Service, string[]> = {
   dispatcher: ["scripts/local/dispatcher.ts"],
   gateway: ["scripts/local/gateway.ts"],
-  simulator: ["scripts/simulator/bison-simulator.ts", "--port", String(demoSimulatorPort)],
+  simulator: [
+    "scripts/simulator/bison-simulator.ts",
+    "--port",
+    String(demoSimulatorPort),
+    "--super-admin-key",
+    demoSuperAdminKey,
+  ],
 };
 
 async function startService(
@@ -76,40 +88,65 @@ async function bisonCli(stack: StackConfig, args: string[]): Promise<Record<stri
 
 /**
  * With no real Email Bison connected, the local simulator plays one, so a newcomer sees mailboxes
- * synced and webhooks rolling into metrics within a minute, with no account anywhere.
+ * synced and webhooks rolling into metrics within a minute, with no account anywhere. Once a real
+ * instance is connected, the demo connection is gone with its data (`bison connect` removes it;
+ * one left from before is removed here). Returns what to tell the operator.
  */
-async function startDemo(stack: StackConfig): Promise<string | null> {
+/** BISON_DEMO=off: no demo runs, so no demo connection may stay behind failing every poll. */
+async function removeDemo(stack: StackConfig): Promise<string> {
+  await stopPidFile(pidFile(stack, "simulator"));
+  const removed = await psqlCommand(
+    dbUrl(stack),
+    "select count(private.purge_connection(id)) from public.bison_connections where name = 'demo'",
+  );
+  return "demo: off (BISON_DEMO=off)" +
+    (removed.trim() !== "0" ? "; removed the demo connection and its data" : "");
+}
+
+async function startDemo(stack: StackConfig): Promise<string> {
   const [{ real, demo }] = (await psqlCommand(
     dbUrl(stack),
     "select json_build_object('real', count(*) filter (where name <> 'demo'), " +
       "'demo', count(*) filter (where name = 'demo')) from public.bison_connections",
   ).then((text) => [JSON.parse(text)])) as { real: number; demo: number }[];
-  if (real > 0) return null;
-  if (await readPid(pidFile(stack, "simulator"))) return "running";
-  const connection = demo
-    ? await bisonCli(stack, ["rotate-token", "--connection", "demo"])
-    : await bisonCli(stack, [
-      "connect",
-      "--name",
-      "demo",
-      "--base-url",
-      `http://127.0.0.1:${demoSimulatorPort}`,
-      "--timezone",
-      "America/Chicago",
-    ]);
-  for (const workspace of [1, 2, 3]) {
-    await bisonCli(stack, [
-      "add-workspace",
-      "--connection",
-      "demo",
-      "--workspace-id",
-      String(workspace),
-      "--name",
-      `Demo client ${workspace}`,
-      "--api-key",
-      `demo-workspace-key-${workspace}`,
-    ]);
+  if (real > 0) {
+    if (demo) {
+      await psqlCommand(
+        dbUrl(stack),
+        "select private.purge_connection(id) from public.bison_connections where name = 'demo'",
+      );
+    }
+    await stopPidFile(pidFile(stack, "simulator"));
+    return `demo: not started, ${real} real Email Bison connection(s) configured` +
+      (demo ? "; removed the demo connection and its data" : "");
   }
+  if (await readPid(pidFile(stack, "simulator"))) return "demo: running";
+  // The demo's webhook URL is kept in Vault; a demo made before that is made again.
+  const webhookUrl = demo
+    ? (await psqlCommand(
+      dbUrl(stack),
+      "select coalesce(private.connection_webhook_url(id), '') from public.bison_connections " +
+        "where name = 'demo'",
+    )).trim()
+    : "";
+  if (demo && !webhookUrl) {
+    await psqlCommand(
+      dbUrl(stack),
+      "select private.purge_connection(id) from public.bison_connections where name = 'demo'",
+    );
+  }
+  const connection = webhookUrl ? { webhook_url: webhookUrl } : await bisonCli(stack, [
+    "connect",
+    "--demo",
+    "--name",
+    "demo",
+    "--base-url",
+    `http://127.0.0.1:${demoSimulatorPort}`,
+    "--timezone",
+    "America/Chicago",
+    "--allow-private-address",
+    "--no-check",
+  ]);
   await startService(stack, "simulator", { DEMO_WEBHOOK_URL: String(connection.webhook_url) });
   await waitFor("the Bison simulator", async () => {
     try {
@@ -120,8 +157,22 @@ async function startDemo(stack: StackConfig): Promise<string | null> {
       return false;
     }
   });
-  await bisonCli(stack, ["poll"]);
-  return "started";
+  // As an operator would: one super-admin key onboards the instance (keys, webhooks, history).
+  // A restarted simulator has forgotten its keys and webhooks; onboarding again repairs both.
+  await bisonCli(stack, [
+    "onboard",
+    "--connection",
+    "demo",
+    "--api-key",
+    demoSuperAdminKey,
+    "--earlier-days",
+    "7",
+  ]);
+  const polled = await runBisonCli(["poll"], await stackEnv(stack));
+  if (polled.code !== 0) console.error(`  ! demo: the first poll failed: ${polled.stderr.trim()}`);
+  return `demo: a simulated Email Bison on http://127.0.0.1:${demoSimulatorPort} (3 workspaces) ` +
+    "is onboarded, its history backfilled, its webhooks arriving and its mailboxes synced " +
+    "(BISON_DEMO=off skips it; connecting a real instance removes it)";
 }
 
 export async function startStack(stack: StackConfig): Promise<void> {
@@ -129,9 +180,10 @@ export async function startStack(stack: StackConfig): Promise<void> {
   await Deno.mkdir(stack.logDir, { recursive: true });
   const created = await ensureCluster(stack);
   step(created ? "created the PostgreSQL 15 cluster" : "PostgreSQL 15 cluster present");
-  await startPostgres(stack);
-  step(`PostgreSQL listening on ${stack.dbPort}`);
-  await applyPlatform(dbUrl(stack));
+  await startDatabase(stack);
+  step(`PostgreSQL listening on ${stack.dbPort}, PgBouncer on ${stack.poolerPort}`);
+  await assertPlatformRoles(stack);
+  await applyPlatform(stack);
   await applyMigrations(dbUrl(stack));
   step("platform stand-ins and migrations applied");
   if (created) {
@@ -146,14 +198,8 @@ export async function startStack(stack: StackConfig): Promise<void> {
   );
   step("pg_net dispatcher and functions gateway running");
   await Deno.writeTextFile(stack.envFile, formatEnv(await stackEnv(stack)));
-  if (stack.name === "dev" && Deno.env.get("BISON_DEMO") !== "off") {
-    const demo = await startDemo(stack);
-    if (demo) {
-      step(
-        `demo: a simulated Email Bison on http://127.0.0.1:${demoSimulatorPort} (3 workspaces) ` +
-          "is sending webhooks; mailboxes synced",
-      );
-    }
+  if (stack.name === "dev") {
+    step(Deno.env.get("BISON_DEMO") === "off" ? await removeDemo(stack) : await startDemo(stack));
   }
 }
 
@@ -162,8 +208,24 @@ export async function stopStack(stack: StackConfig): Promise<string[]> {
   for (const service of [...services].reverse()) {
     if (await stopPidFile(pidFile(stack, service))) stopped.push(service);
   }
-  if (await stopPostgres(stack)) stopped.push("postgres");
+  stopped.push(...await stopDatabase(stack));
   return stopped;
+}
+
+/**
+ * A database created before the stack reproduced hosted Supabase's roles has `postgres` as its
+ * superuser and no supabase_admin: it cannot be upgraded in place, only rebuilt.
+ */
+async function assertPlatformRoles(stack: StackConfig): Promise<void> {
+  try {
+    await psqlCommand(platformDbUrl(stack), "select 1");
+  } catch {
+    throw new Error(
+      `the local database (${(await pgPaths(stack)).data}) predates the platform superuser ` +
+        "supabase_admin (postgres is no longer a superuser, as on hosted Supabase). Rebuild it " +
+        "with `npm run reset`: this deletes the local data, then loads the seed again.",
+    );
+  }
 }
 
 function step(message: string) {
@@ -174,6 +236,7 @@ async function printStatus(stack: StackConfig): Promise<void> {
   const env = await stackEnv(stack);
   const running = {
     postgres: await postgresRunning(stack),
+    pgbouncer: await poolerRunning(stack),
     dispatcher: (await readPid(pidFile(stack, "dispatcher"))) !== null,
     gateway: await gatewayHealthy(stack),
     "demo simulator": (await readPid(pidFile(stack, "simulator"))) !== null,
@@ -182,12 +245,14 @@ async function printStatus(stack: StackConfig): Promise<void> {
   Local stack (${Object.entries(running).map(([k, v]) => `${k}: ${v ? "up" : "down"}`).join(", ")})
 
          Database URL: ${dbUrl(stack)}
-              API URL: ${apiUrl(stack)}
+           Pooler URL: ${poolerUrl(stack)} (transaction mode; what functions use)
+              API URL: ${apiUrl(stack)}   (a frontend's SUPABASE_URL)
         Functions URL: ${functionsUrl(stack)}/<name>
-             anon key: ${env.SUPABASE_ANON_KEY}
+             Auth URL: ${apiUrl(stack)}/auth/v1   (JWKS: /auth/v1/.well-known/jwks.json)
+             anon key: ${env.SUPABASE_ANON_KEY}   (a frontend's key)
      service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
              Env file: ${stack.envFile}
-                 Logs: ${stack.logDir}/ (postgres.log, gateway.log, dispatcher.log)
+                 Logs: ${stack.logDir}/ (postgres.log, pgbouncer.log, gateway.log, dispatcher.log)
 
   Stop it with: npm stop
 `);

@@ -72,6 +72,11 @@ const labels: Record<EventType, string> = {
   TAG_REMOVED: "Tag Removed",
 };
 
+/** The human label Bison gives a type (never route on it: it differs from the UI's). */
+export function labelOf(type: string): string {
+  return labels[type.toUpperCase() as EventType] ?? type;
+}
+
 function counter(value: number, asString: boolean | undefined) {
   return asString ? String(value) : value;
 }

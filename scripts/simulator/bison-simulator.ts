@@ -1,12 +1,14 @@
 // A local Email Bison: the REST subset this project uses (workspaces, sender emails with Laravel
-// pagination, workspace stats, campaigns, interested replies, switch-workspace), page latency and
-// injected faults, and a traffic mode that posts realistic webhooks of all 17 types — duplicates
-// and out-of-order deliveries included — to a webhook URL at a chosen rate.
+// pagination, workspace stats and daily series, campaigns, interested replies, switch-workspace,
+// the key's user, minting workspace keys, webhook subscriptions per workspace, event types, test
+// events that really POST a sample to the URL given), per-request latency and injected faults, and
+// a traffic mode that posts realistic webhooks of all 17 types — duplicates and out-of-order
+// deliveries included — to a webhook URL at a chosen rate.
 //
 // Tests and benchmarks start it in-process with startBisonSimulator(); `npm start` runs it as the
 // demo instance (see main below).
 import { parseArgs } from "node:util";
-import { bisonEvent, eventTypes } from "./bison-events.ts";
+import { bisonEvent, eventTypes, labelOf } from "./bison-events.ts";
 
 export interface SimulatedMailbox {
   id: number;
@@ -30,6 +32,27 @@ export interface SimulatedMailbox {
   updated_at: string;
 }
 
+export interface SimulatedWebhook {
+  id: number;
+  name: string;
+  url: string;
+  /** Event ids (lower snake_case) the subscription is enabled for. */
+  events: string[];
+  created_at: string;
+  updated_at: string;
+}
+
+/** One day of a workspace's daily series (line-area-chart-stats). */
+export interface SimulatedDay {
+  sent: number;
+  replied: number;
+  interested: number;
+  bounced: number;
+  unsubscribed: number;
+  total_opens: number;
+  unique_opens: number;
+}
+
 export interface SimulatedWorkspace {
   id: number;
   name: string;
@@ -37,11 +60,20 @@ export interface SimulatedWorkspace {
   mailboxes: SimulatedMailbox[];
   interestedReplies?: Record<string, unknown>[];
   stats?: Record<string, string>;
+  /** Its webhook subscriptions, as Bison holds them (tests may change them behind our back). */
+  webhooks?: SimulatedWebhook[];
+  /**
+   * Its daily series by YYYY-MM-DD; days missing are 0. Without it, every day up to today has
+   * deterministic generated figures.
+   */
+  daily?: Record<string, Partial<SimulatedDay>>;
 }
 
 export interface Fault {
   /** Which requests: a path prefix such as /api/sender-emails (default: any). */
   path?: string;
+  /** Only this method (default: any). */
+  method?: string;
   workspaceId?: number;
   /** Only this page number. */
   page?: number;
@@ -56,7 +88,8 @@ export interface Fault {
 export interface SimulatorOptions {
   workspaces: SimulatedWorkspace[];
   superAdminKey?: string;
-  pageLatencyMs?: number;
+  /** Latency added to every authenticated request, as a real instance's ~0.2 s a request. */
+  latencyMs?: number;
   port?: number;
 }
 
@@ -66,6 +99,13 @@ export interface RecordedRequest {
   page: number | null;
   workspaceId: number | null;
   status: number;
+}
+
+/** A test delivery the instance was asked for, and what the URL answered (0: unreachable). */
+export interface TestDelivery {
+  eventType: string;
+  url: string;
+  status: number | null;
 }
 
 const tagNames = ["Zapmail", "CheapInboxes", "ScaledMail", "Mailr", "Warming", "Healthy"];
@@ -104,17 +144,77 @@ export function generateMailboxes(count: number, firstId = 1): SimulatedMailbox[
   });
 }
 
+/** Deterministic daily figures of a workspace for a day (none after today). */
+export function generatedDay(workspaceId: number, day: string): SimulatedDay {
+  if (day > new Date().toISOString().slice(0, 10)) {
+    return {
+      sent: 0,
+      replied: 0,
+      interested: 0,
+      bounced: 0,
+      unsubscribed: 0,
+      total_opens: 0,
+      unique_opens: 0,
+    };
+  }
+  const seed = [...`${workspaceId}:${day}`].reduce(
+    (sum, c) => (sum * 31 + c.charCodeAt(0)) % 9973,
+    7,
+  );
+  const sent = 150 + (seed % 350);
+  return {
+    sent,
+    replied: Math.floor(sent / 45),
+    interested: Math.floor(sent / 180),
+    bounced: Math.floor(sent / 70),
+    unsubscribed: Math.floor(sent / 250),
+    total_opens: 0,
+    unique_opens: 0,
+  };
+}
+
+const seriesLabels: [keyof SimulatedDay, string, string][] = [
+  ["sent", "Sent", "#6366f1"],
+  ["replied", "Replied", "#22c55e"],
+  ["interested", "Interested", "#f59e0b"],
+  ["bounced", "Bounced", "#ef4444"],
+  ["unsubscribed", "Unsubscribed", "#64748b"],
+  ["total_opens", "Total Opens", "#0ea5e9"],
+  ["unique_opens", "Unique Opens", "#14b8a6"],
+];
+
+const eventIds = eventTypes.map((type) => type.toLowerCase());
+
+/** Calendar days from start to end (YYYY-MM-DD), both included. */
+function daysBetween(start: string, end: string): string[] {
+  const days: string[] = [];
+  const day = new Date(`${start}T00:00:00Z`);
+  while (day <= new Date(`${end}T00:00:00Z`)) {
+    days.push(day.toISOString().slice(0, 10));
+    day.setUTCDate(day.getUTCDate() + 1);
+  }
+  return days;
+}
+
 export function startBisonSimulator(options: SimulatorOptions) {
   const workspaces = options.workspaces;
+  for (const workspace of workspaces) workspace.webhooks ??= [];
   const faults: (Fault & { used: number })[] = [];
   const requests: RecordedRequest[] = [];
+  const testDeliveries: TestDelivery[] = [];
+  const pendingDeliveries = new Set<Promise<void>>();
+  /** Keys minted through the API, with the workspace each belongs to. */
+  const mintedKeys = new Map<string, number>();
   let superAdminWorkspace = workspaces[0]?.id ?? null;
-  const pageLatencyMs = options.pageLatencyMs ?? 0;
+  let latencyMs = options.latencyMs ?? 0;
+  let nextId = 1;
 
   function workspaceForKey(key: string | null): SimulatedWorkspace | null | "super" {
     if (!key) return null;
     if (options.superAdminKey && key === options.superAdminKey) return "super";
-    return workspaces.find((workspace) => workspace.apiKey === key) ?? null;
+    const minted = mintedKeys.get(key);
+    return workspaces.find((workspace) => workspace.apiKey === key || workspace.id === minted) ??
+      null;
   }
 
   function laravelPage<T>(url: URL, items: T[]) {
@@ -147,6 +247,246 @@ export function startBisonSimulator(options: SimulatorOptions) {
     };
   }
 
+  /** Laravel's validation answer: 422 with the first message and every field's messages. */
+  function invalid(errors: Record<string, string>) {
+    const [first] = Object.values(errors);
+    return Response.json({
+      message: first,
+      errors: Object.fromEntries(Object.entries(errors).map(([k, v]) => [k, [v]])),
+    }, { status: 422 });
+  }
+
+  async function jsonBody(request: Request): Promise<Record<string, unknown>> {
+    try {
+      const body = await request.json();
+      return body && typeof body === "object" && !Array.isArray(body) ? body : {};
+    } catch {
+      return {};
+    }
+  }
+
+  function subscriptionErrors(body: Record<string, unknown>): Record<string, string> {
+    const errors: Record<string, string> = {};
+    if (typeof body.name !== "string" || !body.name.trim()) {
+      errors.name = "The name field is required.";
+    }
+    if (typeof body.url !== "string" || !body.url) errors.url = "The url field is required.";
+    else if (!/^https?:\/\/[^\s/]+/.test(body.url)) errors.url = "The url must be a valid URL.";
+    if (!Array.isArray(body.events) || !body.events.length) {
+      errors.events = "The events field is required.";
+    } else if (body.events.some((event) => !eventIds.includes(String(event)))) {
+      errors.events = "The selected events is invalid.";
+    }
+    return errors;
+  }
+
+  /** Posts the sample of a type to url in the background, as Bison's queue would. */
+  function deliverTestEvent(eventType: string, url: string) {
+    const delivery: TestDelivery = { eventType, url, status: null };
+    testDeliveries.push(delivery);
+    const sample = bisonEvent(eventType.toUpperCase(), {
+      id: 4,
+      workspaceId: 1,
+      workspaceName: "Cody's Team",
+      leadId: 1,
+      campaignId: 2,
+      senderEmailId: 3,
+    });
+    const sent = (async () => {
+      try {
+        const response = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(sample),
+          signal: AbortSignal.timeout(15_000),
+        });
+        await response.body?.cancel();
+        delivery.status = response.status;
+      } catch {
+        delivery.status = 0;
+      }
+    })();
+    pendingDeliveries.add(sent);
+    sent.finally(() => pendingDeliveries.delete(sent));
+  }
+
+  async function route(
+    request: Request,
+    url: URL,
+    owner: SimulatedWorkspace | "super",
+    workspace: SimulatedWorkspace,
+  ): Promise<Response> {
+    const path = url.pathname.replace(/\/+$/, "");
+    const method = request.method;
+    const now = new Date().toISOString().replace("Z", "000Z");
+    if (method === "GET" && path === "/api/users") {
+      return Response.json({
+        data: owner === "super"
+          ? {
+            id: 1,
+            name: "Agency Owner",
+            email: "owner@agency.example.test",
+            team: { id: workspace.id, name: workspace.name },
+          }
+          : {
+            id: 1000 + workspace.id,
+            name: `API user of ${workspace.name}`,
+            email: `api-${workspace.id}@agency.example.test`,
+            team: { id: workspace.id, name: workspace.name },
+          },
+      });
+    }
+    if (method === "GET" && path === "/api/workspaces/v1.1") {
+      const visible = owner === "super" ? workspaces : [workspace];
+      return Response.json({
+        data: visible.map((w) => ({ id: w.id, name: w.name, main: false, parent_id: null })),
+      });
+    }
+    if (method === "POST" && path === "/api/workspaces/v1.1/switch-workspace") {
+      if (owner !== "super") {
+        return Response.json({ message: "Only a super-admin key can switch" }, { status: 403 });
+      }
+      const { team_id } = await jsonBody(request);
+      superAdminWorkspace = Number(team_id);
+      return Response.json({ data: { success: true, message: "Switched" } });
+    }
+    const minting = path.match(/^\/api\/workspaces\/v1\.1\/(\d+)\/api-tokens$/);
+    if (method === "POST" && minting) {
+      if (owner !== "super") {
+        return Response.json({ message: "This action is unauthorized." }, { status: 403 });
+      }
+      const team = workspaces.find((w) => w.id === Number(minting[1]));
+      if (!team) return Response.json({ message: "Team not found." }, { status: 404 });
+      const { name } = await jsonBody(request);
+      if (typeof name !== "string" || !name.trim()) {
+        return invalid({ name: "The name field is required." });
+      }
+      const tokenId = nextId++;
+      const secret = Array.from(crypto.getRandomValues(new Uint8Array(20)))
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      const token = `${tokenId}|${secret}`;
+      mintedKeys.set(token, team.id);
+      return Response.json({
+        data: { id: tokenId, name, type: "api-user", plain_text_token: token },
+      }, { status: 201 });
+    }
+    if (method === "GET" && path === "/api/webhook-url") {
+      return Response.json({ data: workspace.webhooks });
+    }
+    if (method === "POST" && path === "/api/webhook-url") {
+      const body = await jsonBody(request);
+      const errors = subscriptionErrors(body);
+      if (Object.keys(errors).length) return invalid(errors);
+      const webhook: SimulatedWebhook = {
+        id: nextId++,
+        name: String(body.name),
+        url: String(body.url),
+        events: (body.events as unknown[]).map(String),
+        created_at: now,
+        updated_at: now,
+      };
+      workspace.webhooks!.push(webhook);
+      return Response.json({ data: webhook }, { status: 201 });
+    }
+    const one = path.match(/^\/api\/webhook-url\/(\d+)$/);
+    if (one && (method === "PUT" || method === "DELETE" || method === "GET")) {
+      const webhook = workspace.webhooks!.find((w) => w.id === Number(one[1]));
+      if (!webhook) return Response.json({ message: "Not found." }, { status: 404 });
+      if (method === "GET") return Response.json({ data: webhook });
+      if (method === "DELETE") {
+        workspace.webhooks!.splice(workspace.webhooks!.indexOf(webhook), 1);
+        return Response.json({ data: { success: true, message: "Webhook deleted" } });
+      }
+      const body = await jsonBody(request);
+      const errors = subscriptionErrors(body);
+      if (Object.keys(errors).length) return invalid(errors);
+      Object.assign(webhook, {
+        name: String(body.name),
+        url: String(body.url),
+        events: (body.events as unknown[]).map(String),
+        updated_at: now,
+      });
+      return Response.json({ data: webhook });
+    }
+    if (method === "GET" && path === "/api/webhook-events/event-types") {
+      return Response.json({
+        data: eventTypes.map((type) => ({ name: labelOf(type), id: type.toLowerCase() })),
+      });
+    }
+    if (method === "GET" && path === "/api/webhook-events/sample-payload") {
+      const type = url.searchParams.get("event_type") ?? "";
+      if (!eventIds.includes(type)) {
+        return invalid({ event_type: "The selected event type is invalid." });
+      }
+      return Response.json({
+        data: bisonEvent(type.toUpperCase(), {
+          id: 4,
+          workspaceId: 1,
+          workspaceName: "Cody's Team",
+        }),
+      });
+    }
+    if (method === "POST" && path === "/api/webhook-events/test-event") {
+      const body = await jsonBody(request);
+      const errors: Record<string, string> = {};
+      if (!eventIds.includes(String(body.event_type ?? ""))) {
+        errors.event_type = "The selected event type is invalid.";
+      }
+      if (typeof body.url !== "string" || !/^https?:\/\/[^\s/]+/.test(body.url)) {
+        errors.url = "The url must be a valid URL.";
+      }
+      if (Object.keys(errors).length) return invalid(errors);
+      deliverTestEvent(String(body.event_type), String(body.url));
+      return Response.json({ data: { success: true, message: "Test event sent" } });
+    }
+    if (method === "GET" && path === "/api/workspaces/v1.1/line-area-chart-stats") {
+      const start = url.searchParams.get("start_date") ?? "";
+      const end = url.searchParams.get("end_date") ?? "";
+      const dateShape = /^\d{4}-\d{2}-\d{2}$/;
+      if (!dateShape.test(start) || !dateShape.test(end) || start > end) {
+        return invalid({
+          start_date: "The start date must be a date before or equal to end date.",
+        });
+      }
+      const days = daysBetween(start, end);
+      const figures = (day: string): Partial<SimulatedDay> =>
+        workspace.daily ? workspace.daily[day] ?? {} : generatedDay(workspace.id, day);
+      return Response.json({
+        data: seriesLabels.map(([field, label, color]) => ({
+          label,
+          color,
+          dates: days.map((day) => [day, figures(day)[field] ?? 0]),
+        })),
+      });
+    }
+    if (method === "GET" && path === "/api/sender-emails") {
+      return Response.json(laravelPage(url, workspace.mailboxes));
+    }
+    if (method === "GET" && path === "/api/replies") {
+      const replies = url.searchParams.get("status") === "interested"
+        ? workspace.interestedReplies ?? []
+        : [];
+      return Response.json(laravelPage(url, replies));
+    }
+    if (method === "GET" && path === "/api/campaigns") {
+      return Response.json(laravelPage(url, [{ id: 2, name: "Campaign 2", status: "active" }]));
+    }
+    if (method === "GET" && path === "/api/workspaces/v1.1/stats") {
+      return Response.json({
+        data: workspace.stats ?? {
+          emails_sent: "0",
+          total_leads_contacted: "0",
+          opened: "0",
+          unique_replies_per_contact: "0",
+          bounced: "0",
+          unsubscribed: "0",
+          interested: "0",
+        },
+      });
+    }
+    return Response.json({ message: "Not Found" }, { status: 404 });
+  }
+
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
     const page = url.searchParams.has("page") ? Number(url.searchParams.get("page")) : null;
@@ -167,6 +507,7 @@ export function startBisonSimulator(options: SimulatorOptions) {
     const fault = faults.find((f) =>
       (f.times === undefined || f.used < f.times) &&
       (!f.path || url.pathname.startsWith(f.path)) &&
+      (!f.method || f.method === request.method) &&
       (f.workspaceId === undefined || f.workspaceId === workspace?.id) &&
       (f.page === undefined || f.page === (page ?? 1))
     );
@@ -189,55 +530,10 @@ export function startBisonSimulator(options: SimulatorOptions) {
       record(401);
       return Response.json({ message: "Unauthenticated." }, { status: 401 });
     }
-    if (pageLatencyMs) await new Promise((resolve) => setTimeout(resolve, pageLatencyMs));
-
-    const ok = (body: unknown) => {
-      record(200);
-      return Response.json(body);
-    };
-    const path = url.pathname.replace(/\/+$/, "");
-    if (request.method === "GET" && path === "/api/workspaces/v1.1") {
-      const visible = owner === "super" ? workspaces : [workspace];
-      return ok({
-        data: visible.map((w) => ({ id: w.id, name: w.name, main: false, parent_id: null })),
-      });
-    }
-    if (request.method === "POST" && path === "/api/workspaces/v1.1/switch-workspace") {
-      if (owner !== "super") {
-        record(403);
-        return Response.json({ message: "Only a super-admin key can switch" }, { status: 403 });
-      }
-      const { team_id } = await request.json();
-      superAdminWorkspace = Number(team_id);
-      return ok({ data: { success: true, message: "Switched" } });
-    }
-    if (request.method === "GET" && path === "/api/sender-emails") {
-      return ok(laravelPage(url, workspace.mailboxes));
-    }
-    if (request.method === "GET" && path === "/api/replies") {
-      const replies = url.searchParams.get("status") === "interested"
-        ? workspace.interestedReplies ?? []
-        : [];
-      return ok(laravelPage(url, replies));
-    }
-    if (request.method === "GET" && path === "/api/campaigns") {
-      return ok(laravelPage(url, [{ id: 2, name: "Campaign 2", status: "active" }]));
-    }
-    if (request.method === "GET" && path === "/api/workspaces/v1.1/stats") {
-      return ok({
-        data: workspace.stats ?? {
-          emails_sent: "0",
-          total_leads_contacted: "0",
-          opened: "0",
-          unique_replies_per_contact: "0",
-          bounced: "0",
-          unsubscribed: "0",
-          interested: "0",
-        },
-      });
-    }
-    record(404);
-    return Response.json({ message: "Not Found" }, { status: 404 });
+    if (latencyMs) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const response = await route(request, url, owner, workspace);
+    record(response.status);
+    return response;
   }
 
   const server = Deno.serve(
@@ -249,10 +545,27 @@ export function startBisonSimulator(options: SimulatorOptions) {
     url: `http://127.0.0.1:${server.addr.port}`,
     workspaces,
     requests,
+    testDeliveries,
+    /** How many keys were minted through the API, per workspace id. */
+    mintedKeyCount: (workspaceId: number) =>
+      [...mintedKeys.values()].filter((id) => id === workspaceId).length,
+    /** Revokes every key minted for the workspace (its own apiKey stays). */
+    revokeMintedKeys(workspaceId: number) {
+      for (const [key, id] of mintedKeys) if (id === workspaceId) mintedKeys.delete(key);
+    },
+    setLatency(ms: number) {
+      latencyMs = ms;
+    },
     injectFault(fault: Fault) {
       faults.push({ ...fault, used: 0 });
     },
-    close: () => server.shutdown(),
+    clearFaults() {
+      faults.length = 0;
+    },
+    async close() {
+      await Promise.all(pendingDeliveries);
+      await server.shutdown();
+    },
   };
 }
 export type BisonSimulator = ReturnType<typeof startBisonSimulator>;
@@ -361,17 +674,19 @@ if (import.meta.main) {
       port: { type: "string", default: "54329" },
       workspaces: { type: "string", default: "3" },
       mailboxes: { type: "string", default: "40" },
-      "page-latency": { type: "string", default: "0" },
+      latency: { type: "string", default: "0" },
       "webhook-url": { type: "string" },
       rate: { type: "string", default: "2" },
       "key-prefix": { type: "string", default: "demo-workspace-key" },
+      "super-admin-key": { type: "string" },
     },
   });
   const workspaceCount = Number(values.workspaces);
   const perWorkspace = Number(values.mailboxes);
   const simulator = startBisonSimulator({
     port: Number(values.port),
-    pageLatencyMs: Number(values["page-latency"]),
+    latencyMs: Number(values.latency),
+    superAdminKey: values["super-admin-key"],
     workspaces: Array.from({ length: workspaceCount }, (_, index) => ({
       id: index + 1,
       name: `Demo client ${index + 1}`,

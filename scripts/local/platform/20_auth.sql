@@ -176,3 +176,152 @@ begin
   end if;
 end
 $$;
+
+-- The tables Supabase Auth keeps sessions in, which the local Auth stand-in
+-- (scripts/local/auth) reads and writes as GoTrue does: auth.identities,
+-- auth.sessions, auth.refresh_tokens and auth.mfa_amr_claims, with the columns,
+-- constraints and indexes supabase/auth's migrations leave them with (columns
+-- only MFA, SSO and the OAuth server use are left out: the stand-in offers
+-- none of them). Each is created only when absent.
+--
+-- Privileges as on hosted: RLS on (supabase/auth 20240612123726), no grant to
+-- the API roles, and ALL for postgres (hosted's default privileges for tables
+-- supabase_auth_admin creates in auth), which also covers a local stack where
+-- postgres is not the superuser that runs this file. Where the platform's
+-- supabase_auth_admin role exists, it owns them, as on hosted.
+
+do $$
+begin
+  if not exists (
+    select from pg_catalog.pg_type t
+    where t.typnamespace = pg_catalog.to_regnamespace('auth') and t.typname = 'aal_level'
+  ) then
+    create type auth.aal_level as enum ('aal1', 'aal2', 'aal3');
+  end if;
+end
+$$;
+
+do $$
+begin
+  if pg_catalog.to_regclass('auth.identities') is null then
+    create table auth.identities (
+      provider_id text not null,
+      user_id uuid not null,
+      identity_data jsonb not null,
+      provider text not null,
+      last_sign_in_at timestamp with time zone,
+      created_at timestamp with time zone,
+      updated_at timestamp with time zone,
+      email text generated always as (lower(identity_data ->> 'email')) stored,
+      id uuid not null default gen_random_uuid(),
+      constraint identities_pkey primary key (id),
+      constraint identities_provider_id_provider_unique unique (provider_id, provider),
+      constraint identities_user_id_fkey foreign key (user_id)
+        references auth.users (id) on delete cascade
+    );
+    comment on table auth.identities is 'Auth: Stores identities associated to a user.';
+    comment on column auth.identities.email is 'Auth: Email is a generated column that references the optional email property in the identity_data';
+    create index identities_user_id_idx on auth.identities using btree (user_id);
+    create index identities_email_idx on auth.identities using btree (email text_pattern_ops);
+    comment on index auth.identities_email_idx is 'Auth: Ensures indexed queries on the email column';
+    alter table auth.identities enable row level security;
+  end if;
+
+  if pg_catalog.to_regclass('auth.sessions') is null then
+    create table auth.sessions (
+      id uuid not null,
+      user_id uuid not null,
+      created_at timestamp with time zone,
+      updated_at timestamp with time zone,
+      factor_id uuid,
+      aal auth.aal_level,
+      not_after timestamp with time zone,
+      refreshed_at timestamp without time zone,
+      user_agent text,
+      ip inet,
+      tag text,
+      constraint sessions_pkey primary key (id),
+      constraint sessions_user_id_fkey foreign key (user_id)
+        references auth.users (id) on delete cascade
+    );
+    comment on table auth.sessions is 'Auth: Stores session data associated to a user.';
+    comment on column auth.sessions.not_after is 'Auth: Not after is a nullable column that contains a timestamp after which the session should be regarded as expired.';
+    create index sessions_user_id_idx on auth.sessions using btree (user_id);
+    create index user_id_created_at_idx on auth.sessions using btree (user_id, created_at);
+    create index sessions_not_after_idx on auth.sessions using btree (not_after desc);
+    alter table auth.sessions enable row level security;
+  end if;
+
+  if pg_catalog.to_regclass('auth.refresh_tokens') is null then
+    create table auth.refresh_tokens (
+      instance_id uuid,
+      id bigserial not null,
+      token character varying(255),
+      user_id character varying(255),
+      revoked boolean,
+      created_at timestamp with time zone,
+      updated_at timestamp with time zone,
+      parent character varying(255),
+      session_id uuid,
+      constraint refresh_tokens_pkey primary key (id),
+      constraint refresh_tokens_token_unique unique (token),
+      constraint refresh_tokens_session_id_fkey foreign key (session_id)
+        references auth.sessions (id) on delete cascade
+    );
+    comment on table auth.refresh_tokens is 'Auth: Store of tokens used to refresh JWT tokens once they expire.';
+    create index refresh_tokens_instance_id_idx on auth.refresh_tokens using btree (instance_id);
+    create index refresh_tokens_instance_id_user_id_idx
+      on auth.refresh_tokens using btree (instance_id, user_id);
+    create index refresh_tokens_parent_idx on auth.refresh_tokens using btree (parent);
+    create index refresh_tokens_session_id_revoked_idx
+      on auth.refresh_tokens using btree (session_id, revoked);
+    create index refresh_tokens_updated_at_idx on auth.refresh_tokens using btree (updated_at desc);
+    alter table auth.refresh_tokens enable row level security;
+  end if;
+
+  if pg_catalog.to_regclass('auth.mfa_amr_claims') is null then
+    create table auth.mfa_amr_claims (
+      session_id uuid not null,
+      created_at timestamp with time zone not null,
+      updated_at timestamp with time zone not null,
+      authentication_method text not null,
+      id uuid not null,
+      constraint amr_id_pk primary key (id),
+      constraint mfa_amr_claims_session_id_authentication_method_pkey
+        unique (session_id, authentication_method),
+      constraint mfa_amr_claims_session_id_fkey foreign key (session_id)
+        references auth.sessions (id) on delete cascade
+    );
+    comment on table auth.mfa_amr_claims is 'auth: stores authenticator method reference claims for multi factor authentication';
+    alter table auth.mfa_amr_claims enable row level security;
+  end if;
+end
+$$;
+
+-- Grants and owners, only on tables this file created (a hosted database's own tables are left as
+-- they are): a table whose owner is still the role running this file is one of ours.
+do $$
+declare
+  t text;
+begin
+  -- Before the owner changes: the sequence changes owner with its table.
+  if exists (
+    select from pg_catalog.pg_class c
+    where c.oid = pg_catalog.to_regclass('auth.refresh_tokens_id_seq')
+      and pg_catalog.pg_get_userbyid(c.relowner) = current_user
+  ) then
+    grant all on sequence auth.refresh_tokens_id_seq to postgres;
+  end if;
+  foreach t in array array['identities', 'sessions', 'refresh_tokens', 'mfa_amr_claims'] loop
+    if exists (
+      select from pg_catalog.pg_class c
+      where c.oid = pg_catalog.to_regclass('auth.' || t) and pg_catalog.pg_get_userbyid(c.relowner) = current_user
+    ) then
+      execute pg_catalog.format('grant all on table auth.%I to postgres', t);
+      if pg_catalog.to_regrole('supabase_auth_admin') is not null then
+        execute pg_catalog.format('alter table auth.%I owner to supabase_auth_admin', t);
+      end if;
+    end if;
+  end loop;
+end
+$$;

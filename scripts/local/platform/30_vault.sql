@@ -7,8 +7,10 @@
 -- (vault._crypto_aead_det_*) are reimplemented, in SQL on pgcrypto: secrets are
 -- encrypted at rest with pgp_sym_encrypt under a passphrase derived (HMAC) from
 -- a random root key and the row's id, and the root key sits in
--- vault._local_root_key, which only the owner (postgres) can read. That table
--- is the one object hosted does not have; it exists only in stand-in mode.
+-- vault._local_root_key, owned by the platform superuser. That table is the
+-- one object hosted does not have; it exists only in stand-in mode (postgres
+-- can read it, as it can read every table through pg_read_all_data, which
+-- hosted grants it; hosted's root key is outside the database).
 --
 -- Nothing here runs when supabase_vault is installed, and nothing is created
 -- next to a vault.secrets that this file did not create (no root key table),

@@ -1,6 +1,7 @@
 // The Bison client against the local simulator: pagination, meta.total, retries and credentials.
 import assert from "node:assert/strict";
 import {
+  BisonAddressError,
   BisonCredentialError,
   BisonError,
   BisonIncompleteError,
@@ -33,6 +34,7 @@ async function withSimulator(
   const client = createBisonClient({
     baseUrl: simulator.url,
     apiKey: "key-7-abcdefgh",
+    allowPrivateAddress: true,
     sleep: (ms) => {
       sleeps.push(ms);
       return Promise.resolve();
@@ -76,6 +78,7 @@ Deno.test("a count that disagrees with meta.total is reported as incomplete", as
     const client = createBisonClient({
       baseUrl: `http://127.0.0.1:${server.addr.port}`,
       apiKey: "k",
+      allowPrivateAddress: true,
     });
     await assert.rejects(client.listSenderEmails(), BisonIncompleteError);
   } finally {
@@ -123,6 +126,7 @@ Deno.test("401 is a credential problem, never retried, and never shows the key",
     const client = createBisonClient({
       baseUrl: simulator.url,
       apiKey: "wrong-key-secret",
+      allowPrivateAddress: true,
       sleep: (ms) => {
         sleeps.push(ms);
         return Promise.resolve();
@@ -144,6 +148,7 @@ Deno.test("a slow answer times out and is retried", async () => {
     const client = createBisonClient({
       baseUrl: simulator.url,
       apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: true,
       timeoutMs: 150,
       sleep: () => Promise.resolve(),
     });
@@ -166,6 +171,7 @@ Deno.test("a next link to another host is refused rather than sent the key", asy
     const client = createBisonClient({
       baseUrl: `http://127.0.0.1:${server.addr.port}`,
       apiKey: "k",
+      allowPrivateAddress: true,
     });
     await assert.rejects(client.listSenderEmails(), /another origin/);
   } finally {
@@ -176,7 +182,7 @@ Deno.test("a next link to another host is refused rather than sent the key", asy
 Deno.test("calls sharing a super-admin key take turns switching and fetching", async () => {
   const simulator = startBisonSimulator({
     superAdminKey: "super-admin-key-123",
-    pageLatencyMs: 20,
+    latencyMs: 20,
     workspaces: [1, 2, 3].map((id) => ({
       id,
       name: `W${id}`,
@@ -185,7 +191,11 @@ Deno.test("calls sharing a super-admin key take turns switching and fetching", a
     })),
   });
   try {
-    const client = createBisonClient({ baseUrl: simulator.url, apiKey: "super-admin-key-123" });
+    const client = createBisonClient({
+      baseUrl: simulator.url,
+      apiKey: "super-admin-key-123",
+      allowPrivateAddress: true,
+    });
     const results = await Promise.all(
       [1, 2, 3].map((teamId) =>
         withWorkspaceSwitched(
@@ -230,7 +240,11 @@ Deno.test("a redirect to another origin is refused, never followed with the key"
     })
   );
   try {
-    const client = createBisonClient({ baseUrl: instance.url, apiKey: "key-not-for-elsewhere" });
+    const client = createBisonClient({
+      baseUrl: instance.url,
+      apiKey: "key-not-for-elsewhere",
+      allowPrivateAddress: true,
+    });
     await assert.rejects(client.listSenderEmails(), (error: Error) => {
       assert.ok(error instanceof BisonError);
       assert.match(error.message, /refusing to follow a redirect to another origin/);
@@ -250,7 +264,11 @@ Deno.test("a redirect within the instance is followed", async () => {
       : Response.json({ data: [{ id: 1 }], links: { next: null }, meta: { total: 1 } })
   );
   try {
-    const client = createBisonClient({ baseUrl: instance.url, apiKey: "key-123456" });
+    const client = createBisonClient({
+      baseUrl: instance.url,
+      apiKey: "key-123456",
+      allowPrivateAddress: true,
+    });
     const result = await client.listSenderEmails();
     assert.deepEqual(result.items.map((item) => item.id), [1]);
     assert.deepEqual(instance.seen.map((request) => request.path), [
@@ -266,7 +284,11 @@ Deno.test("a redirect within the instance is followed", async () => {
 Deno.test("an inventory without meta.total is not complete", async () => {
   const instance = serve(() => Response.json({ data: [], links: { next: null } }));
   try {
-    const client = createBisonClient({ baseUrl: instance.url, apiKey: "key-123456" });
+    const client = createBisonClient({
+      baseUrl: instance.url,
+      apiKey: "key-123456",
+      allowPrivateAddress: true,
+    });
     await assert.rejects(client.listSenderEmails(), (error: Error) => {
       assert.ok(error instanceof BisonIncompleteError);
       assert.match(error.message, /no meta\.total/);
@@ -305,6 +327,7 @@ Deno.test("every request of a client, retries included, takes a turn in its budg
     const client = createBisonClient({
       baseUrl: simulator.url,
       apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: true,
       sleep: () => Promise.resolve(),
       budget: {
         take: () => {
@@ -317,4 +340,180 @@ Deno.test("every request of a client, retries included, takes a turn in its budg
     assert.equal(taken, simulator.requests.length);
     assert.equal(taken, 4, "three pages and one retry");
   });
+});
+
+Deno.test("an instance resolving to a private address is refused unless the connection opted in", async () => {
+  await withSimulator(1, async ({ simulator }) => {
+    const refused = createBisonClient({ baseUrl: simulator.url, apiKey: "key-7-abcdefgh" });
+    await assert.rejects(
+      refused.listWorkspaces(),
+      (error: Error) =>
+        error instanceof BisonAddressError &&
+        /127\.0\.0\.1.*--allow-private-address/.test(error.message),
+    );
+    const rebinding = createBisonClient({
+      baseUrl: "https://send.example.test",
+      apiKey: "key-7-abcdefgh",
+      resolveAddresses: () => Promise.resolve(["203.0.113.10", "169.254.169.254"]),
+    });
+    await assert.rejects(rebinding.currentUser(), /169\.254\.169\.254/);
+    assert.equal(simulator.requests.length, 0, "nothing was sent");
+    let asked = 0;
+    const optedIn = createBisonClient({
+      baseUrl: simulator.url,
+      apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: () => Promise.resolve(++asked > 0),
+    });
+    await optedIn.listWorkspaces();
+    await optedIn.currentUser();
+    assert.equal(asked, 1, "the opt-in is looked up once per client");
+  });
+});
+
+Deno.test("a key's user and workspace; a super-admin key mints workspace keys", async () => {
+  const simulator = startBisonSimulator({
+    superAdminKey: "super-admin-key-123",
+    workspaces: [1, 2].map((id) => ({
+      id,
+      name: `W${id}`,
+      apiKey: `key-${id}-abcdefgh`,
+      mailboxes: [],
+    })),
+  });
+  const client = (apiKey: string) =>
+    createBisonClient({ baseUrl: simulator.url, apiKey, allowPrivateAddress: true });
+  try {
+    assert.deepEqual(await client("key-2-abcdefgh").currentUser(), {
+      id: 1002,
+      name: "API user of W2",
+      email: "api-2@agency.example.test",
+      team_id: 2,
+      team_name: "W2",
+    });
+    const minted = await client("super-admin-key-123").createWorkspaceApiToken(2, "mirror");
+    assert.match(minted, /^\d+\|\S+$/);
+    assert.equal((await client(minted).currentUser()).team_id, 2);
+    await assert.rejects(
+      client("key-1-abcdefgh").createWorkspaceApiToken(2, "mirror"),
+      BisonCredentialError,
+      "an api-user key cannot mint",
+    );
+    await assert.rejects(
+      client("super-admin-key-123").createWorkspaceApiToken(99, "mirror"),
+      (error: BisonError) => error.status === 404,
+    );
+  } finally {
+    await simulator.close();
+  }
+});
+
+Deno.test("webhook subscriptions belong to the key's workspace; PUT replaces the events", async () => {
+  await withSimulator(0, async ({ client, simulator }) => {
+    const types = await client.webhookEventTypes();
+    assert.equal(types.length, 17);
+    assert.ok(types.includes("email_sent") && types.includes("tag_removed"));
+    const created = await client.createWebhookSubscription({
+      name: "mirror",
+      url: "https://mirror.example.test/hook/abc",
+      events: types,
+    });
+    assert.equal(created.events?.length, 17);
+    const updated = await client.updateWebhookSubscription(created.id, {
+      name: "mirror",
+      url: "https://mirror.example.test/hook/def",
+      events: ["email_sent"],
+    });
+    assert.deepEqual(updated.events, ["email_sent"]);
+    assert.deepEqual(
+      (await client.listWebhookSubscriptions()).map((w) => [w.id, w.url]),
+      [[created.id, "https://mirror.example.test/hook/def"]],
+    );
+    assert.equal(simulator.workspaces[0].webhooks?.length, 1);
+    await assert.rejects(
+      client.createWebhookSubscription({ name: "x", url: "not a url", events: types }),
+      (error: BisonError) => error.status === 422 && /valid URL/.test(error.message),
+    );
+    await client.deleteWebhookSubscription(created.id);
+    assert.deepEqual(await client.listWebhookSubscriptions(), []);
+    await assert.rejects(
+      client.deleteWebhookSubscription(created.id),
+      (error: BisonError) => error.status === 404,
+    );
+  });
+});
+
+Deno.test("a test event really reaches the URL given", async () => {
+  const received: unknown[] = [];
+  const receiver = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (r) => {
+    received.push(await r.json());
+    return Response.json({ ok: true });
+  });
+  try {
+    await withSimulator(0, async ({ client, simulator }) => {
+      await client.sendTestEvent("lead_replied", `http://127.0.0.1:${receiver.addr.port}/t/1`);
+      await simulator.close(); // waits for deliveries in flight
+      assert.equal(simulator.testDeliveries[0].status, 200);
+    });
+    assert.equal(received.length, 1);
+    const sample = received[0] as { event: { type: string; workspace_id: number } };
+    assert.equal(sample.event.type, "LEAD_REPLIED");
+    assert.equal(sample.event.workspace_id, 1, "samples reuse fixture ids");
+  } finally {
+    await receiver.shutdown();
+  }
+});
+
+Deno.test("daily counts come from the labelled series, only for the days asked", async () => {
+  const simulator = startBisonSimulator({
+    workspaces: [{
+      id: 7,
+      name: "W7",
+      apiKey: "key-7-abcdefgh",
+      mailboxes: [],
+      daily: {
+        "2026-11-02": { sent: 120, replied: 4, interested: 1, bounced: 2, unsubscribed: 1 },
+        "2026-11-03": { sent: 80, total_opens: 9 },
+      },
+    }],
+  });
+  try {
+    const client = createBisonClient({
+      baseUrl: simulator.url,
+      apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: true,
+    });
+    const days = await client.dailyCounts("2026-11-02", "2026-11-04");
+    assert.deepEqual(days, [
+      {
+        day: "2026-11-02",
+        emails_sent: 120,
+        replies: 4,
+        interested: 1,
+        bounces: 2,
+        unsubscribes: 1,
+        opens: 0,
+      },
+      {
+        day: "2026-11-03",
+        emails_sent: 80,
+        replies: 0,
+        interested: 0,
+        bounces: 0,
+        unsubscribes: 0,
+        opens: 9,
+      },
+      {
+        day: "2026-11-04",
+        emails_sent: 0,
+        replies: 0,
+        interested: 0,
+        bounces: 0,
+        unsubscribes: 0,
+        opens: 0,
+      },
+    ]);
+    await assert.rejects(client.dailyCounts("2026-11-05", "2026-11-01"), /422/);
+  } finally {
+    await simulator.close();
+  }
 });

@@ -2,10 +2,13 @@
 // links.next (15 items a page whatever per_page says), responses validated with zod (counters as
 // numbers or strings), timeouts on every request, 429 and 5xx retried with a backoff that honours
 // Retry-After, and 401/403 reported as a credential problem, never retried. The key only ever
-// goes to the instance's own origin (no cross-origin next link or redirect is followed), and
-// every request first takes its turn in its connection's request budget.
+// goes to the instance's own origin (no cross-origin next link or redirect is followed), whose
+// host is resolved before every request and refused when it leads to a loopback, link-local or
+// private address unless the connection opted in (network-address.ts); every request first takes
+// its turn in its connection's request budget.
 import { z } from "zod";
 import { retryAfterMs } from "./http.ts";
+import { assertPublicHost, type ResolveAddresses } from "./network-address.ts";
 
 export class BisonError extends Error {
   constructor(message: string, readonly status?: number) {
@@ -17,6 +20,8 @@ export class BisonError extends Error {
 export class BisonCredentialError extends BisonError {}
 /** Pagination ended with a count that disagrees with meta.total. */
 export class BisonIncompleteError extends BisonError {}
+/** The instance resolves to an address it may not use (or to none): nothing was sent. */
+export class BisonAddressError extends BisonError {}
 
 export interface BisonClientOptions {
   baseUrl: string;
@@ -33,6 +38,13 @@ export interface BisonClientOptions {
   budget?: RequestBudget;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Whether the instance may resolve to a loopback, link-local or private address (a connection
+   * made with --allow-private-address, for local development). A function is asked once, on the
+   * first request. Default: refused.
+   */
+  allowPrivateAddress?: boolean | (() => Promise<boolean>);
+  resolveAddresses?: ResolveAddresses;
 }
 
 /** Under the rate Bison is reported to allow (about 3,000 a minute per key). */
@@ -157,6 +169,74 @@ const statsSchema = z.object({
 });
 export type WorkspaceStats = z.infer<typeof statsSchema>["data"];
 
+const bisonId = z.union([z.number(), z.string().regex(/^\d+$/)]).transform(Number);
+
+const userSchema = z.object({
+  data: z.object({
+    id: bisonId.nullish(),
+    name: z.string().nullish(),
+    email: z.string().nullish(),
+    team: z.object({ id: bisonId, name: z.string().nullish() }).passthrough().nullish(),
+    current_team_id: bisonId.nullish(),
+  }).passthrough(),
+});
+/** The user a key belongs to, and the workspace (team) the key currently acts in. */
+export interface BisonUser {
+  id: number | null;
+  name: string | null;
+  email: string | null;
+  team_id: number | null;
+  team_name: string | null;
+}
+
+export const webhookSubscriptionSchema = z.object({
+  id: bisonId,
+  name: z.string().nullish(),
+  url: z.string(),
+  events: z.array(z.string()).nullish(),
+  created_at: z.string().nullish(),
+  updated_at: z.string().nullish(),
+}).passthrough();
+export type WebhookSubscription = z.infer<typeof webhookSubscriptionSchema>;
+/** What a subscription is made of (POST and PUT take all three; PUT replaces the event list). */
+export interface WebhookSubscriptionFields {
+  name: string;
+  url: string;
+  events: string[];
+}
+
+const eventTypesSchema = z.object({
+  data: z.array(z.object({ id: z.string().min(1), name: z.string().nullish() }).passthrough()),
+});
+
+const lineChartSchema = z.object({
+  data: z.array(
+    z.object({
+      label: z.string(),
+      dates: z.array(z.tuple([z.string().regex(/^\d{4}-\d{2}-\d{2}$/), counter])),
+    }).passthrough(),
+  ),
+});
+/** The daily series labels of line-area-chart-stats, as the columns of a day row. */
+const seriesColumns: Record<string, keyof Omit<BisonDayCounts, "day">> = {
+  "Sent": "emails_sent",
+  "Replied": "replies",
+  "Interested": "interested",
+  "Bounced": "bounces",
+  "Unsubscribed": "unsubscribes",
+  "Total Opens": "opens",
+};
+/** Bison's own counts for one day of a workspace; null where Bison sent no series for it. */
+export interface BisonDayCounts {
+  day: string;
+  emails_sent: number | null;
+  replies: number | null;
+  interested: number | null;
+  bounces: number | null;
+  unsubscribes: number | null;
+  opens: number | null;
+}
+
 const pageSchema = z.object({
   data: z.array(z.unknown()),
   links: z.object({ next: z.string().nullish() }).passthrough().nullish(),
@@ -214,6 +294,20 @@ export function createBisonClient(options: BisonClientOptions) {
     connectionBudget(base, options.requestsPerMinute ?? defaultRequestsPerMinute);
   const instance = new URL(base).origin;
 
+  let privateAllowed: Promise<boolean> | null = null;
+
+  /** Refuses a host that resolves to a private address, unless the connection opted in. */
+  async function checkDestination(url: string): Promise<void> {
+    const allow = options.allowPrivateAddress ?? false;
+    privateAllowed ??= typeof allow === "function" ? allow() : Promise.resolve(allow);
+    if (await privateAllowed) return;
+    try {
+      await assertPublicHost(url, options.resolveAddresses);
+    } catch (error) {
+      throw new BisonAddressError((error as Error).message);
+    }
+  }
+
   /** Refuses any URL outside the instance: the key must only ever go there. */
   function sameOrigin(url: string, why: string): string {
     const origin = new URL(url).origin;
@@ -261,6 +355,7 @@ export function createBisonClient(options: BisonClientOptions) {
       pathOrUrl.startsWith("http") ? pathOrUrl : `${base}${pathOrUrl}`,
       "to send a request to",
     );
+    await checkDestination(url);
     const what = `${init.method ?? "GET"} ${new URL(url).pathname}`;
     let lastError: BisonError | null = null;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
@@ -298,6 +393,24 @@ export function createBisonClient(options: BisonClientOptions) {
       if (attempt + 1 < maxAttempts) await sleep(retryDelayMs(response, attempt));
     }
     throw lastError ?? new BisonError(`${what}: failed`);
+  }
+
+  function shapeError(what: string, error: z.ZodError): BisonError {
+    const issue = error.issues[0];
+    const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+    return new BisonError(`${what}: not the answer Email Bison gives (${where}${issue.message})`);
+  }
+
+  async function subscriptionAnswer(
+    path: string,
+    method: "POST" | "PUT",
+    fields: WebhookSubscriptionFields,
+  ): Promise<WebhookSubscription> {
+    const parsed = z.object({ data: webhookSubscriptionSchema }).safeParse(
+      await request(path, { method, body: JSON.stringify(fields) }),
+    );
+    if (!parsed.success) throw shapeError(path, parsed.error);
+    return parsed.data.data;
   }
 
   /** Every item of a paginated list, page after page through links.next (or next_cursor). */
@@ -380,6 +493,80 @@ export function createBisonClient(options: BisonClientOptions) {
         );
       }
       return parsed.data.data;
+    },
+    /** Who the key belongs to and which workspace it acts in: the cheap check of a key. */
+    async currentUser(): Promise<BisonUser> {
+      const parsed = userSchema.safeParse(await request("/api/users"));
+      if (!parsed.success) throw shapeError("/api/users", parsed.error);
+      const user = parsed.data.data;
+      return {
+        id: user.id ?? null,
+        name: user.name ?? null,
+        email: user.email ?? null,
+        team_id: user.team?.id ?? user.current_team_id ?? null,
+        team_name: user.team?.name ?? null,
+      };
+    },
+    /** Mints an api-user key for a workspace (super-admin keys only); shown by Bison only once. */
+    async createWorkspaceApiToken(teamId: number, name: string): Promise<string> {
+      const path = `/api/workspaces/v1.1/${teamId}/api-tokens`;
+      const parsed = z.object({
+        data: z.object({ plain_text_token: z.string().regex(/^\S{8,}$/) }).passthrough(),
+      }).safeParse(await request(path, { method: "POST", body: JSON.stringify({ name }) }));
+      if (!parsed.success) throw shapeError(path, parsed.error);
+      return parsed.data.data.plain_text_token;
+    },
+    /** The webhook subscriptions of the key's workspace. */
+    listWebhookSubscriptions: async () =>
+      (await list("/api/webhook-url", webhookSubscriptionSchema)).items,
+    createWebhookSubscription: (fields: WebhookSubscriptionFields) =>
+      subscriptionAnswer("/api/webhook-url", "POST", fields),
+    /** Replaces the subscription: events left out are disabled. */
+    updateWebhookSubscription: (id: number, fields: WebhookSubscriptionFields) =>
+      subscriptionAnswer(`/api/webhook-url/${id}`, "PUT", fields),
+    async deleteWebhookSubscription(id: number): Promise<void> {
+      await request(`/api/webhook-url/${id}`, { method: "DELETE" });
+    },
+    /** The event ids a subscription may hold (lower snake_case, e.g. email_sent). */
+    async webhookEventTypes(): Promise<string[]> {
+      const path = "/api/webhook-events/event-types";
+      const parsed = eventTypesSchema.safeParse(await request(path));
+      if (!parsed.success) throw shapeError(path, parsed.error);
+      return parsed.data.data.map((type) => type.id);
+    },
+    /** Asks Bison to POST a sample event of this type to url (registered or not). */
+    async sendTestEvent(eventType: string, url: string): Promise<void> {
+      await request("/api/webhook-events/test-event", {
+        method: "POST",
+        body: JSON.stringify({ event_type: eventType, url }),
+      });
+    },
+    /** Bison's daily series for the key's workspace, one row per day it reports. */
+    async dailyCounts(startDate: string, endDate: string): Promise<BisonDayCounts[]> {
+      const query = new URLSearchParams({ start_date: startDate, end_date: endDate });
+      const path = `/api/workspaces/v1.1/line-area-chart-stats?${query}`;
+      const parsed = lineChartSchema.safeParse(await request(path));
+      if (!parsed.success) throw shapeError("line-area-chart-stats", parsed.error);
+      const days = new Map<string, BisonDayCounts>();
+      for (const series of parsed.data.data) {
+        const column = seriesColumns[series.label.trim()];
+        if (!column) continue;
+        for (const [day, value] of series.dates) {
+          if (day < startDate || day > endDate) continue;
+          const row = days.get(day) ?? {
+            day,
+            emails_sent: null,
+            replies: null,
+            interested: null,
+            bounces: null,
+            unsubscribes: null,
+            opens: null,
+          };
+          row[column] = value;
+          days.set(day, row);
+        }
+      }
+      return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
     },
     switchWorkspace: (teamId: number) =>
       request("/api/workspaces/v1.1/switch-workspace", {

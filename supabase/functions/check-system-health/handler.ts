@@ -7,8 +7,9 @@
 //   mailboxes now, replay interested replies since the last one seen through the same ingest path
 //   (same idempotency keys as webhooks, so nothing counts twice), fetch Bison's stats for today.
 // - /reconcile {workspace_id?}: Bison's own numbers for each workspace's last complete local day,
-//   and interest made to agree with Bison's interested replies of the recent local days (Bison
-//   sends no webhook when a reply is un-marked or marked again).
+//   the settlement of a backfill's boundary day once it is over, and interest made to agree with
+//   Bison's interested replies of the recent local days (Bison sends no webhook when a reply is
+//   un-marked or marked again).
 import { z } from "zod";
 import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
 import { json, readJsonBody } from "../_shared/http.ts";
@@ -181,17 +182,23 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     const workspaces = await deps.store.workspaceAccess(input.workspace_id ?? null);
     const failed: { workspace_id: number; error: string }[] = [];
     const interested: ({ workspace_id: number } & InterestedReconciliation)[] = [];
+    let settled = 0;
     for (const access of workspaces) {
       const day = previousDay(localDate(now(), access.timezone));
       try {
         const since = await deps.store.interestedWindowStart(access.workspace_id);
         const client = deps.clientFor(access.base_url, access.api_key, access.requests_per_minute);
-        const { stats, replies } = await asWorkspace(
+        // The day a backfill ended, once over, is settled with Bison's series for the whole day.
+        const boundary = await deps.store.backfillBoundaryToSettle(access.workspace_id);
+        const { stats, boundaryCounts, replies } = await asWorkspace(
           client,
           access,
           deps.store.withKeyLock,
           async () => ({
             stats: await client.workspaceStats(day, day),
+            boundaryCounts: boundary
+              ? (await client.dailyCounts(boundary, boundary))[0]
+              : undefined,
             // Newest first: once a whole page is older than the window, the rest is too.
             replies: (await client.listInterestedReplies((page) =>
               page.every((reply) =>
@@ -201,8 +208,15 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
           }),
         );
         await deps.store.saveStats(access.workspace_id, day, stats);
+        if (
+          boundaryCounts &&
+          await deps.store.settleBackfillBoundary(access.workspace_id, boundaryCounts)
+        ) {
+          settled++;
+        }
         // Replies never seen arrive as the LEAD_INTERESTED events they stand for (duplicates of
-        // stored events change nothing); then stored interest is made to agree with Bison.
+        // stored events change nothing); then stored interest is made to agree with Bison. Like
+        // events, neither changes the counters of a day that carries Bison's own numbers.
         for (const reply of replies) {
           await deps.store.ingestEvent(
             access.connection_id,
@@ -223,7 +237,12 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
         failed.push({ workspace_id: access.workspace_id, error: (error as Error).message });
       }
     }
-    return json(200, { workspaces: workspaces.length, failed, interested });
+    return json(200, {
+      workspaces: workspaces.length,
+      boundary_days_settled: settled,
+      failed,
+      interested,
+    });
   }
 
   return async (request) => {

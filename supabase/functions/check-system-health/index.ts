@@ -1,11 +1,11 @@
 import { connectDatabase } from "../_shared/database.ts";
-import { createBisonClient } from "../_shared/bison-client.ts";
+import { bisonClientFactory } from "../_shared/bison-access.ts";
 import { createHealthHandler } from "./handler.ts";
 import { databaseHealthStore } from "./store.ts";
 
+const sql = connectDatabase("check-system-health");
 Deno.serve(createHealthHandler({
   cronSecret: Deno.env.get("CRON_SECRET"),
-  store: databaseHealthStore(connectDatabase("check-system-health")),
-  clientFor: (baseUrl, apiKey, requestsPerMinute) =>
-    createBisonClient({ baseUrl, apiKey, requestsPerMinute }),
+  store: databaseHealthStore(sql),
+  clientFor: bisonClientFactory(sql),
 }));

@@ -2,7 +2,12 @@
 // schedule_health_and_failover.
 import { type Sql, withKeyLock } from "../_shared/database.ts";
 import { storableJson } from "../_shared/json.ts";
-import type { KeyLock, WorkspaceKey, WorkspaceStats } from "../_shared/bison-client.ts";
+import type {
+  BisonDayCounts,
+  KeyLock,
+  WorkspaceKey,
+  WorkspaceStats,
+} from "../_shared/bison-client.ts";
 
 export interface WorkspaceAccess extends WorkspaceKey {
   workspace_id: number;
@@ -51,6 +56,10 @@ export interface HealthStore {
     interestedReplyIds: number[],
   ): Promise<InterestedReconciliation>;
   requestPoll(workspaceId: number): Promise<void>;
+  /** The day a backfill ended when it is over and not settled yet (YYYY-MM-DD), else null. */
+  backfillBoundaryToSettle(workspaceId: number): Promise<string | null>;
+  /** Replaces that day's numbers with Bison's for the whole day; false when nothing to settle. */
+  settleBackfillBoundary(workspaceId: number, counts: BisonDayCounts): Promise<boolean>;
   finishCatchup(
     catchupId: number,
     figures: { repliesSeen: number; repliesIngested: number; error: string | null },
@@ -150,6 +159,17 @@ export function databaseHealthStore(sql: Sql): HealthStore {
           on conflict (workspace_id) do update set next_poll_at = now()`;
         await tx`select private.invoke_edge_function('poll-sender-emails', '{}'::jsonb, 150000)`;
       });
+    },
+    async backfillBoundaryToSettle(workspaceId) {
+      const [row] = await sql`
+        select private.backfill_boundary_to_settle(${workspaceId})::text as day`;
+      return row.day;
+    },
+    async settleBackfillBoundary(workspaceId, counts) {
+      const [row] = await sql`
+        select private.settle_backfill_boundary(${workspaceId},
+          ${JSON.stringify(counts)}::text::jsonb) as settled`;
+      return row.settled;
     },
     async finishCatchup(catchupId, figures) {
       await sql`

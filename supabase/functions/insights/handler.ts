@@ -1,12 +1,14 @@
 // POST /insights/generate: insights about a workspace or a campaign, grounded in its stored
-// numbers. verify_jwt stays on, so the platform gateway has verified the caller's token; this
-// handler reads its claims and has the database gather the facts under them (RLS decides: a
-// non-member gets 403). The cron secret is accepted too, for scheduled generation, which acts as
-// the service role. One generation per workspace per minute (429 + Retry-After).
+// numbers. The function verifies its caller itself (verify_jwt = false: the platform's check does
+// not understand the asymmetric keys user tokens are signed with): a signed-in user's token,
+// verified through Supabase Auth, and the database gathers the facts under its claims (RLS
+// decides: a non-member gets 403). The cron secret is accepted too, for scheduled generation,
+// which acts as the service role. One generation per workspace per minute (429 + Retry-After).
 import { z } from "zod";
 import { hasValidCronSecret } from "../_shared/cron-auth.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
 import { BodyTooLarge, json, readBodyLimited } from "../_shared/http.ts";
+import type { UserTokenVerifier } from "../_shared/user-token.ts";
 import { rulesGenerator } from "./rules.ts";
 import { type Fact, type Generator, type Insight, ModelError } from "./types.ts";
 
@@ -62,12 +64,13 @@ export interface InsightsStore {
 
 export interface InsightsDeps {
   store: InsightsStore;
+  /** Verifies a bearer token as a signed-in user's (supabase-js getClaims in production). */
+  verifyUser: UserTokenVerifier;
   /** CRON_SECRET; scheduled calls send it in x-cron-secret. */
   cronSecret?: string;
   /** Claude, when ANTHROPIC_API_KEY is set; the deterministic rules otherwise. */
   claude?: Generator;
   log?: (entry: Record<string, unknown>) => void;
-  now?: () => number;
 }
 
 const positiveId = (name: string) =>
@@ -98,45 +101,28 @@ const corsHeaders = {
 const reply = (status: number, body: unknown, headers: Record<string, string> = {}) =>
   json(status, body, { ...corsHeaders, ...headers });
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** The payload of a Bearer JWT; its signature was checked by the platform (verify_jwt). */
-export function bearerClaims(request: Request): Record<string, unknown> | null {
-  const header = request.headers.get("authorization") ?? "";
-  const match = header.match(/^Bearer\s+([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/i);
-  if (!match) return null;
-  try {
-    const base64 = match[2].replace(/-/g, "+").replace(/_/g, "/");
-    const padded = base64.padEnd(Math.ceil(base64.length / 4) * 4, "=");
-    const bytes = Uint8Array.from(atob(padded), (char) => char.charCodeAt(0));
-    const claims = JSON.parse(new TextDecoder().decode(bytes));
-    return claims && typeof claims === "object" && !Array.isArray(claims) ? claims : null;
-  } catch {
-    return null;
-  }
-}
-
-export function callerOf(
+/** The caller, or why there is none: a refused token is 401, Auth out of reach is 503. */
+export async function callerOf(
   request: Request,
   cronSecret: string | undefined,
-  nowSeconds: number,
-): Caller | null {
+  verifyUser: UserTokenVerifier,
+): Promise<Caller | { refused: "unauthenticated" | "unavailable"; reason: string }> {
   if (hasValidCronSecret(request, cronSecret)) return { kind: "service" };
-  const claims = bearerClaims(request);
-  if (!claims) return null;
-  if (typeof claims.exp === "number" && claims.exp <= nowSeconds) return null;
-  if (claims.role === "service_role") return { kind: "service" };
-  if (claims.role === "authenticated" && typeof claims.sub === "string") {
-    if (!uuidPattern.test(claims.sub)) return null;
-    return { kind: "user", userId: claims.sub, claims };
+  const token = (request.headers.get("authorization") ?? "").match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) return { refused: "unauthenticated", reason: "no bearer token" };
+  const verified = await verifyUser(token);
+  switch (verified.outcome) {
+    case "user":
+      return { kind: "user", userId: verified.userId, claims: verified.claims };
+    case "unavailable":
+      return { refused: "unavailable", reason: verified.reason };
+    default:
+      return { refused: "unauthenticated", reason: verified.reason };
   }
-  // anon (the project's public key) and anything else: not a signed-in user.
-  return null;
 }
 
 export function createInsightsHandler(deps: InsightsDeps): (request: Request) => Promise<Response> {
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
-  const now = deps.now ?? Date.now;
 
   return async (request) => {
     const segments = new URL(request.url).pathname.split("/").filter(Boolean);
@@ -149,8 +135,14 @@ export function createInsightsHandler(deps: InsightsDeps): (request: Request) =>
       return reply(405, { error: "method not allowed: use POST" }, { allow: "POST, OPTIONS" });
     }
 
-    const caller = callerOf(request, deps.cronSecret, now() / 1000);
-    if (!caller) {
+    const caller = await callerOf(request, deps.cronSecret, deps.verifyUser);
+    if ("refused" in caller) {
+      log({ level: "info", msg: "caller refused", reason: caller.reason });
+      if (caller.refused === "unavailable") {
+        return reply(503, { error: "could not verify the token, retry later" }, {
+          "retry-after": "5",
+        });
+      }
       return reply(401, {
         error: "sign in: insights need a signed-in user's token (or the cron secret)",
       });

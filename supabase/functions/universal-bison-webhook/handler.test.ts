@@ -6,7 +6,7 @@ import { sha256Hex } from "../_shared/http.ts";
 const goodToken = "good-token-0123456789abcdefghijklmnopqrstuvw";
 
 function fakeStore(overrides: Partial<WebhookStore> = {}) {
-  const calls = { ingested: [] as unknown[], rejections: [] as string[] };
+  const calls = { ingested: [] as unknown[], rejections: [] as string[], tests: [] as string[] };
   const store: WebhookStore = {
     ingest(tokenSha256, json) {
       if (tokenSha256 !== sha256Hex(goodToken)) return Promise.resolve({ outcome: "unauthorized" });
@@ -16,6 +16,13 @@ function fakeStore(overrides: Partial<WebhookStore> = {}) {
     recordRejection(tokenSha256, reason) {
       calls.rejections.push(reason);
       return Promise.resolve(tokenSha256 === sha256Hex(goodToken));
+    },
+    recordTestDelivery(tokenSha256, nonce) {
+      if (tokenSha256 !== sha256Hex(goodToken) || nonce !== "ab".repeat(16)) {
+        return Promise.resolve(false);
+      }
+      calls.tests.push(nonce);
+      return Promise.resolve(true);
     },
     ...overrides,
   };
@@ -123,4 +130,19 @@ Deno.test("log lines carry neither the token nor the payload", async () => {
   assert.equal(lines.length, 1);
   assert.ok(!lines[0].includes(goodToken));
   assert.ok(!lines[0].includes("x@y.z"));
+});
+
+Deno.test("an expected test delivery is recorded and never ingested", async () => {
+  const { store, calls } = fakeStore();
+  const handler = createWebhookHandler({ store, log: silent });
+  const sample = '{"event":{"type":"EMAIL_SENT","workspace_id":1},"data":{}}';
+  const response = await handler(post(sample, `${goodToken}/test/${"ab".repeat(16)}`));
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { status: "test_received" });
+  assert.deepEqual(calls.tests, ["ab".repeat(16)]);
+  for (const path of [`${goodToken}/test/${"cd".repeat(16)}`, `${goodToken}/test/x`]) {
+    assert.equal((await handler(post(sample, path))).status, 404, path);
+  }
+  assert.equal((await handler(post(sample, `wrong/test/${"ab".repeat(16)}`))).status, 404);
+  assert.equal(calls.ingested.length, 0, "no sample is stored as an event");
 });

@@ -32,6 +32,8 @@ export interface WebhookStore {
   ): Promise<{ outcome: Outcome; event_id?: number }>;
   /** Counts a refused delivery; false when the token matches no connection. */
   recordRejection(tokenSha256: string, reason: RejectionReason): Promise<boolean>;
+  /** Records that an expected test delivery arrived; false when token or nonce do not match. */
+  recordTestDelivery(tokenSha256: string, nonce: string): Promise<boolean>;
 }
 
 export interface WebhookDeps {
@@ -62,11 +64,20 @@ export function createWebhookHandler(deps: WebhookDeps): (request: Request) => P
     if (request.method !== "POST") {
       return json(405, { error: "method not allowed: use POST" }, { allow: "POST" });
     }
-    // The hosted runtime hands the path as /<function name>/<token>.
-    const token = new URL(request.url).pathname.split("/").filter(Boolean)[1] ?? "";
+    // The hosted runtime hands the path as /<function name>/<token>[/test/<nonce>].
+    const [, token = "", route, nonce] = new URL(request.url).pathname.split("/").filter(Boolean);
     const tokenSha256 = sha256Hex(token);
 
     try {
+      // A test delivery Bison was asked for: it carries fixture ids (workspace 1, "Cody's Team"),
+      // so it proves the URL works and is never ingested.
+      if (route === "test") {
+        await request.body?.cancel();
+        return /^[0-9a-f]{32}$/.test(nonce ?? "") &&
+            await deps.store.recordTestDelivery(tokenSha256, nonce!)
+          ? json(200, { status: "test_received" })
+          : json(404, { error: "no test delivery is expected here" });
+      }
       const reject = async (status: number, reason: RejectionReason, message: string) =>
         (await deps.store.recordRejection(tokenSha256, reason))
           ? json(status, { error: message })

@@ -26,12 +26,22 @@ returns uuid
 language sql
 set search_path = ''
 as $$
-  insert into auth.users (id, email, aud, role, raw_app_meta_data, raw_user_meta_data)
-  values (gen_random_uuid(), email, 'authenticated', 'authenticated', '{"provider":"email"}', '{}')
+  -- As Supabase Auth writes a user: the nil instance id (the only one it looks users up in) and
+  -- empty strings, not NULLs, in its token columns.
+  insert into auth.users (
+    instance_id, id, email, aud, role, raw_app_meta_data, raw_user_meta_data, created_at,
+    updated_at, confirmation_token, recovery_token, email_change_token_new, email_change
+  )
+  values (
+    '00000000-0000-0000-0000-000000000000', gen_random_uuid(), email, 'authenticated',
+    'authenticated', '{"provider":"email","providers":["email"]}', '{}', now(), now(), '', '', '',
+    ''
+  )
   returning id;
 $$;
 comment on function tests.create_user(text) is
-  'Creates an auth.users row for a test and returns its id.';
+  'Creates an auth.users row for a test, as Supabase Auth would (no password: it cannot sign in '
+  'with one), and returns its id.';
 
 create or replace function tests.user_id(email text)
 returns uuid
@@ -164,8 +174,8 @@ comment on function tests.create_polled_workspace(text) is
   'key; returns both ids.';
 
 -- A pg_cron job that calls an edge function, with one successful run recorded, as the health
--- checks read them. The run's runid comes from its sequence: pg_cron itself may have recorded
--- runs of the stack's jobs already.
+-- checks read them. The run's runid is one past any pg_cron recorded: postgres may not draw from
+-- pg_cron's sequence, as on hosted.
 create or replace function tests.schedule_function_job(
   job_name text,
   schedule text,
@@ -179,10 +189,10 @@ as $$
 begin
   perform cron.schedule(job_name, schedule,
     format('select private.invoke_edge_function(%L, ''{}''::jsonb, 5000)', function_path));
-  insert into cron.job_run_details (jobid, job_pid, database, username, command, status,
+  insert into cron.job_run_details (jobid, runid, job_pid, database, username, command, status,
                                     return_message, start_time, end_time)
-  select j.jobid, 1, 'postgres', 'postgres', j.command, 'succeeded', 'SELECT 1', succeeded_at,
-         succeeded_at
+  select j.jobid, (select coalesce(max(d.runid), 0) + 1 from cron.job_run_details d), 1,
+         'postgres', 'postgres', j.command, 'succeeded', 'SELECT 1', succeeded_at, succeeded_at
   from cron.job j where j.jobname = job_name;
 end;
 $$;

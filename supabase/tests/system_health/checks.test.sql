@@ -60,7 +60,7 @@ select is(
   (select status from private.evaluate_health_checks('2026-11-20 12:30Z')
    where check_name = 'cron_job' and scope = 'job:pgtap-probe'),
   'down', 'a 5-minute job silent for 32 minutes is down');
-update cron.job set active = false where jobname = 'pgtap-probe';
+select cron.alter_job(jobid, active := false) from cron.job where jobname = 'pgtap-probe';
 select is(
   (select count(*) from private.evaluate_health_checks('2026-11-20 12:30Z')
    where check_name = 'cron_job' and scope = 'job:pgtap-probe'),

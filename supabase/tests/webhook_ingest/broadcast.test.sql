@@ -23,7 +23,8 @@ select results_eq(
   format($$values (%L, 'metrics_updated', 'broadcast', true, %L::jsonb)$$, :'topic',
     jsonb_build_object('workspace_id', :ws::bigint, 'day', '2024-08-02', 'emails_sent', 1,
       'first_contacts', 0, 'opens', 0, 'replies', 0, 'interested', 0, 'bounces', 0,
-      'unsubscribes', 0, 'manual_emails_sent', 0, 'untracked_replies', 0)),
+      'unsubscribes', 0, 'manual_emails_sent', 0, 'untracked_replies', 0, 'source', 'events',
+      'bison_stats_fetched_at', null)),
   'the new day row is broadcast privately on workspace:<id>:metrics with its counters');
 
 select is(

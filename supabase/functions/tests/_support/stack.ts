@@ -5,17 +5,28 @@ import postgres from "postgres";
 import { join } from "node:path";
 import { repoRoot } from "../../../../scripts/local/config.ts";
 import { type ApiService, startGateway } from "../../../../scripts/local/gateway.ts";
-import { localApiServices, localTokenVerifier } from "../../../../scripts/local/api-services.ts";
+import { localApiServices, stackApiContext } from "../../../../scripts/local/api-services.ts";
 import { startDispatcher } from "../../../../scripts/local/dispatcher.ts";
-import { signJwt } from "../../../../scripts/local/jwt.ts";
+import { type JwtClaims, type SigningKey, signJwt } from "../../../../scripts/local/jwt.ts";
+import { loadSigningKey } from "../../../../scripts/local/auth/signing-key.ts";
+import { authIssuer, signInAs } from "../../../../scripts/local/auth/session.ts";
 import {
   type BisonCliRun,
   runBisonCli as runSharedBisonCli,
 } from "../../../../scripts/local/bison-cli.ts";
 
 export interface TestStack {
+  /** Direct, as `postgres` (not a superuser, as on hosted): what tests connect with. */
   databaseUrl: string;
+  /** The stack's API URL (SUPABASE_URL): the issuer of its Auth tokens. */
+  apiUrl: string;
+  /** The transaction pooler, as `postgres`: what the functions under test connect through. */
+  poolerUrl: string;
+  /** Direct, as the platform superuser: only for the stack's platform stand-ins. */
+  platformDatabaseUrl: string;
   jwtSecret: string;
+  /** Where the stack's signing key lives (read it with stackSigningKey()). */
+  signingKeysFile: string;
   anonKey: string;
   serviceRoleKey: string;
   cronSecret: string;
@@ -31,7 +42,11 @@ export function testStack(): TestStack {
   };
   return {
     databaseUrl: read("SUPABASE_DB_URL"),
+    apiUrl: read("SUPABASE_URL"),
+    poolerUrl: read("DB_POOLER_URL"),
+    platformDatabaseUrl: read("PLATFORM_DB_URL"),
     jwtSecret: read("SUPABASE_JWT_SECRET"),
+    signingKeysFile: read("SUPABASE_SIGNING_KEYS_FILE"),
     anonKey: read("SUPABASE_ANON_KEY"),
     serviceRoleKey: read("SUPABASE_SERVICE_ROLE_KEY"),
     cronSecret: read("CRON_SECRET"),
@@ -53,7 +68,10 @@ function logTo(source: string): (line: string) => void {
   };
 }
 
-/** A gateway over the project's functions plus the test fixtures, on a free port. */
+/**
+ * A gateway over the project's functions plus the test fixtures, on a free port. Functions get
+ * the gateway's own URL as SUPABASE_URL.
+ */
 export function startTestGateway(
   extraEnv: Record<string, string> = {},
   stack = testStack(),
@@ -62,14 +80,15 @@ export function startTestGateway(
   return startGateway({
     port: 0,
     jwtSecret: stack.jwtSecret,
+    apiKeys: [stack.anonKey, stack.serviceRoleKey],
     functionDirs: [functionsDir, fixturesDir],
     services,
     env: {
-      SUPABASE_URL: "http://127.0.0.1",
       SUPABASE_DB_URL: stack.databaseUrl,
       SUPABASE_ANON_KEY: stack.anonKey,
       SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
       CRON_SECRET: stack.cronSecret,
+      DB_POOLER_URL: stack.poolerUrl,
       ...extraEnv,
     },
     log: logTo("gateway"),
@@ -81,29 +100,55 @@ export function startTestGateway(
  * project URL of hosted Supabase does: what a frontend's supabase-js talks to.
  */
 export async function startTestApi(extraEnv: Record<string, string> = {}, stack = testStack()) {
-  const services = await localApiServices({
-    databaseUrl: stack.databaseUrl,
-    jwtSecret: stack.jwtSecret,
-    verifyToken: localTokenVerifier(stack.jwtSecret),
-    log: logTo("api"),
-  });
+  const services = await localApiServices(
+    await stackApiContext({ ...stack, log: logTo("api") }),
+  );
   return startTestGateway(extraEnv, stack, services);
 }
 
 export function startTestDispatcher(stack = testStack()) {
   return startDispatcher({
-    databaseUrl: stack.databaseUrl,
+    databaseUrl: stack.platformDatabaseUrl,
     idleMs: 20,
     log: logTo("dispatcher"),
   });
 }
 
-export function userToken(userId: string, stack = testStack()): Promise<string> {
+/** The test stack's JWT signing key (ES256), the one its Auth signs user tokens with. */
+export function stackSigningKey(stack = testStack()): Promise<SigningKey> {
+  return loadSigningKey(stack.signingKeysFile);
+}
+
+/**
+ * A user access token as the stack's Auth issues it today: ES256, signed with the stack's key,
+ * for a new session of that auth.users row (made by tests.create_user, say), exactly as a
+ * password sign-in would issue it. Valid for an hour.
+ */
+export async function userToken(userId: string, stack = testStack()): Promise<string> {
+  const sql = connect(stack);
+  try {
+    const issuer = authIssuer(stack.apiUrl, await stackSigningKey(stack));
+    return (await signInAs(sql, issuer, userId)).access_token;
+  } finally {
+    await sql.end();
+  }
+}
+
+/**
+ * A legacy HS256 user token signed with the JWT secret (no session), as projects issued before
+ * asymmetric signing keys and as hosted Auth still accepts: claims may be overridden.
+ */
+export function legacyUserToken(
+  userId: string,
+  overrides: JwtClaims = {},
+  stack = testStack(),
+): Promise<string> {
   return signJwt({
     sub: userId,
     role: "authenticated",
     aud: "authenticated",
     exp: Math.floor(Date.now() / 1000) + 3600,
+    ...overrides,
   }, stack.jwtSecret);
 }
 
@@ -173,7 +218,16 @@ export async function connectBison(
 ): Promise<{ connectionId: string; webhookUrl: string }> {
   const name = `test-${crypto.randomUUID()}`;
   const { code, stderr, result } = await runBisonCli(
-    ["connect", "--name", name, "--base-url", "https://send.example.test", "--timezone", timezone],
+    [
+      "connect",
+      "--name",
+      name,
+      "--base-url",
+      "https://send.example.test",
+      "--timezone",
+      timezone,
+      "--no-check",
+    ],
     `${gatewayUrl}/functions/v1`,
   );
   if (code !== 0) throw new Error(`bison connect failed: ${stderr}`);

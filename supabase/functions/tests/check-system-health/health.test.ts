@@ -68,7 +68,15 @@ async function withHealth(
 
 async function connectWorkspace(connectionName: string, gatewayUrl: string, baseUrl: string) {
   const connected = await runBisonCli(
-    ["connect", "--name", connectionName, "--base-url", baseUrl],
+    [
+      "connect",
+      "--name",
+      connectionName,
+      "--base-url",
+      baseUrl,
+      "--allow-private-address",
+      "--no-check",
+    ],
     `${gatewayUrl}/functions/v1`,
   );
   assert.equal(connected.code, 0, connected.stderr);
@@ -78,6 +86,7 @@ async function connectWorkspace(connectionName: string, gatewayUrl: string, base
   };
   const added = await runBisonCli([
     "add-workspace",
+    "--no-check",
     "--connection",
     connectionName,
     "--workspace-id",
@@ -312,7 +321,14 @@ Deno.test("catch-up and reconcile through a super-admin key read each workspace'
   try {
     await withHealth(async ({ gatewayUrl, connectionName }) => {
       const connected = await runBisonCli(
-        ["connect", "--name", connectionName, "--base-url", simulator.url],
+        [
+          "connect",
+          "--name",
+          connectionName,
+          "--base-url",
+          simulator.url,
+          "--allow-private-address",
+        ],
         `${gatewayUrl}/functions/v1`,
       );
       assert.equal(connected.code, 0, connected.stderr);
@@ -320,6 +336,7 @@ Deno.test("catch-up and reconcile through a super-admin key read each workspace'
       for (const bisonId of [31, 32]) {
         const added = await runBisonCli([
           "add-workspace",
+          "--no-check",
           "--connection",
           connectionName,
           "--workspace-id",

@@ -1,8 +1,17 @@
-// POST /functions/v1/insights/generate through the functions gateway (verify_jwt on): who may ask,
+// POST /functions/v1/insights/generate through the gateway, beside the stack's Auth (verify_jwt
+// off: the function verifies callers itself with supabase-js): who may ask, with which tokens,
 // the rate limit, scheduled calls with the cron secret, bad bodies, and the deterministic rules
 // that answer when no ANTHROPIC_API_KEY is set (here: never, so the scripted model must stay idle).
 import assert from "node:assert/strict";
-import { connect, startTestGateway, testStack } from "../_support/stack.ts";
+import {
+  connect,
+  legacyUserToken,
+  stackSigningKey,
+  startTestApi,
+  testStack,
+} from "../_support/stack.ts";
+import { base64url, signJwt, signJwtEs256 } from "../../../../scripts/local/jwt.ts";
+import { generateSigningKey } from "../../../../scripts/local/auth/signing-key.ts";
 import { type FakeAnthropic, startFakeAnthropic } from "./fake-anthropic.ts";
 import { type SeededWorkspace, seedWorkspace } from "./seed.ts";
 
@@ -14,7 +23,7 @@ async function withRules(
 ) {
   const fake = startFakeAnthropic();
   // No ANTHROPIC_API_KEY: a base URL alone must not make the function call a model.
-  const gateway = await startTestGateway({ ANTHROPIC_BASE_URL: fake.url });
+  const gateway = await startTestApi({ ANTHROPIC_BASE_URL: fake.url });
   try {
     const seeded = await seedWorkspace(sql);
     await body({ url: `${gateway.url}/functions/v1/insights/generate`, fake, seeded });
@@ -92,23 +101,78 @@ Deno.test("a signed-in non-member is refused with 403, for the workspace and its
   });
 });
 
-Deno.test("anonymous callers get 401: the anon key, no token, a forged token", async () => {
+Deno.test("signed-in users' tokens are verified: ES256 from the stack's key, and legacy HS256", async () => {
   await withRules(async ({ url, seeded }) => {
-    const anon = await call(url, bearer(stack.anonKey), { workspace_id: seeded.workspaceId });
-    assert.equal(anon.status, 401);
-    assert.match(anon.body.error, /sign in/);
-
-    const missing = await call(url, {}, { workspace_id: seeded.workspaceId });
-    assert.equal(missing.status, 401, "the gateway refuses a missing Authorization header");
-
-    const [header, , signature] = seeded.memberToken.split(".");
-    const forgedClaims = btoa(JSON.stringify({ sub: seeded.memberId, role: "service_role" }))
-      .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-    const forged = await call(url, bearer(`${header}.${forgedClaims}.${signature}`), {
+    const current = await call(url, bearer(seeded.memberToken), {
       workspace_id: seeded.workspaceId,
     });
-    assert.equal(forged.status, 401, "the gateway checks the signature (verify_jwt)");
+    assert.equal(current.status, 201, JSON.stringify(current.body));
+    assert.equal(current.body.requested_by, seeded.memberId);
+
+    await sql`delete from private.insight_generation_claims
+              where workspace_id = ${seeded.workspaceId}`;
+    const legacy = await call(url, bearer(await legacyUserToken(seeded.memberId)), {
+      workspace_id: seeded.workspaceId,
+    });
+    assert.equal(legacy.status, 201, JSON.stringify(legacy.body));
+    assert.equal(legacy.body.requested_by, seeded.memberId);
+  });
+});
+
+const encodeJson = (value: unknown) => base64url(new TextEncoder().encode(JSON.stringify(value)));
+
+Deno.test("refused callers get 401 and nothing is written: forged, alg none, wrong key, expired, wrong audience, the anon and service keys", async () => {
+  await withRules(async ({ url, seeded }) => {
+    const key = await stackSigningKey();
+    const otherKey = await generateSigningKey();
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      sub: seeded.memberId,
+      role: "authenticated",
+      aud: "authenticated",
+      exp: now + 600,
+    };
+    const [header, , signature] = seeded.memberToken.split(".");
+    const cases: [string, Record<string, string>][] = [
+      ["no Authorization", {}],
+      ["the anon key", bearer(stack.anonKey)],
+      ["the service key", bearer(stack.serviceRoleKey)],
+      [
+        "forged signature (claims changed)",
+        bearer(
+          `${header}.${encodeJson({ ...claims, sub: seeded.outsiderId })}.${signature}`,
+        ),
+      ],
+      ["alg none", bearer(`${encodeJson({ alg: "none", typ: "JWT" })}.${encodeJson(claims)}.`)],
+      [
+        "alg none with the stack's kid",
+        bearer(
+          `${encodeJson({ alg: "none", kid: key.kid, typ: "JWT" })}.${encodeJson(claims)}.`,
+        ),
+      ],
+      ["another key's kid", bearer(await signJwtEs256(claims, otherKey))],
+      [
+        "another key claiming the stack's kid",
+        bearer(
+          await signJwtEs256(claims, { ...otherKey, kid: key.kid }),
+        ),
+      ],
+      ["expired", bearer(await signJwtEs256({ ...claims, exp: now - 10 }, key))],
+      ["wrong audience", bearer(await signJwtEs256({ ...claims, aud: "other-project" }, key))],
+      ["HS256 with another secret", bearer(await signJwt(claims, "y".repeat(48)))],
+      ["HS256, expired", bearer(await legacyUserToken(seeded.memberId, { exp: now - 10 }))],
+      ["HS256, wrong audience", bearer(await legacyUserToken(seeded.memberId, { aud: "x" }))],
+    ];
+    for (const [name, headers] of cases) {
+      const response = await call(url, headers, { workspace_id: seeded.workspaceId });
+      assert.equal(response.status, 401, `${name}: ${JSON.stringify(response.body)}`);
+      assert.match(response.body.error, /sign in/, name);
+    }
     assert.equal(await storedCount(seeded.workspaceId), 0);
+    const [{ claimed }] = await sql`
+      select count(*)::int as claimed from private.insight_generation_claims
+      where workspace_id = ${seeded.workspaceId}`;
+    assert.equal(claimed, 0, "no refused caller used up the rate limit");
   });
 });
 
@@ -134,9 +198,10 @@ Deno.test("one generation per workspace per minute: the next is 429 with Retry-A
   });
 });
 
-Deno.test("scheduled generation: the cron secret (with the anon key for the gateway) acts as the service role", async () => {
+Deno.test("scheduled generation: the cron secret acts as the service role", async () => {
   await withRules(async ({ url, seeded }) => {
-    // What private.invoke_edge_function sends: x-cron-secret plus the anon key as Bearer.
+    // What private.invoke_edge_function sends: x-cron-secret, plus the anon key as Bearer when
+    // the Vault holds one.
     const headers = { ...bearer(stack.anonKey), "x-cron-secret": stack.cronSecret };
     const response = await call(url, headers, { workspace_id: seeded.workspaceId });
     assert.equal(response.status, 201, JSON.stringify(response.body));

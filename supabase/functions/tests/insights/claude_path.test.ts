@@ -1,8 +1,8 @@
-// POST /functions/v1/insights/generate with ANTHROPIC_API_KEY set, through the functions gateway
-// (verify_jwt on), against a local server speaking the Anthropic Messages API: what is stored and
+// POST /functions/v1/insights/generate with ANTHROPIC_API_KEY set, through the gateway beside the
+// stack's Auth (which verifies the caller's token), against a local server speaking the Anthropic Messages API: what is stored and
 // broadcast, what the model is sent, and every way its answer can go wrong.
 import assert from "node:assert/strict";
-import { connect, startTestGateway } from "../_support/stack.ts";
+import { connect, startTestApi } from "../_support/stack.ts";
 import {
   type FakeAnthropic,
   insight,
@@ -20,7 +20,7 @@ async function withClaude(
   body: (context: { url: string; fake: FakeAnthropic; seeded: SeededWorkspace }) => Promise<void>,
 ) {
   const fake = startFakeAnthropic();
-  const gateway = await startTestGateway({
+  const gateway = await startTestApi({
     ANTHROPIC_API_KEY: "obviously-fake",
     ANTHROPIC_BASE_URL: fake.url,
     ANTHROPIC_MODEL: model,

@@ -2,13 +2,15 @@
 // own (so tests never see each other's rows), 30 local days of day rows, replies whose text
 // carries a marker (to prove it never reaches the model), mailboxes, a member and an outsider.
 import type postgres from "postgres";
-import { userToken } from "../_support/stack.ts";
+import { addMemberAndOutsider } from "../_support/members.ts";
 
 export interface SeededWorkspace {
   workspaceId: number;
   campaignId: number;
   memberId: string;
+  /** The member's access token as the stack's Auth issues it (ES256, a new session). */
   memberToken: string;
+  outsiderId: string;
   outsiderToken: string;
   /** Appears in every reply's subject, text and sender address. */
   replyMarker: string;
@@ -58,20 +60,12 @@ export async function seedWorkspace(sql: postgres.Sql): Promise<SeededWorkspace>
       (${connection.id}, 2, ${workspaceId}, 'b@sender.example.test', 'disconnected',
        'microsoft_oauth', 400, 1)`;
 
-  const [{ member }] = await sql`
-    select tests.create_user(${`member-${marker}@example.test`})::text as member`;
-  const [{ outsider }] = await sql`
-    select tests.create_user(${`outsider-${marker}@example.test`})::text as outsider`;
-  await sql`
-    insert into public.workspace_members (user_id, workspace_id)
-    values (${member}::uuid, ${workspaceId})`;
+  const users = await addMemberAndOutsider(sql, workspaceId, marker);
 
   return {
     workspaceId,
     campaignId,
-    memberId: member,
-    memberToken: await userToken(member),
-    outsiderToken: await userToken(outsider),
+    ...users,
     replyMarker,
   };
 }

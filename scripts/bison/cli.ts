@@ -1,0 +1,76 @@
+// What every command of the admin CLI shares: its arguments read strictly (an unknown or
+// malformed option is a usage error, never a TypeError), one error type per exit code, and one
+// way to talk (progress and human summaries on stderr, tables on stdout, JSON for scripts).
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** Wrong arguments or input (exit 2): nothing was changed. */
+export class UsageError extends Error {
+  constructor(message: string, readonly usage?: string) {
+    super(message);
+  }
+}
+
+/** Something failed while doing the work (exit 1): what it says, and what was done. */
+export class OperationalError extends Error {
+  constructor(message: string, readonly result?: unknown) {
+    super(message);
+  }
+}
+
+export const exitCodes = { ok: 0, failed: 1, usage: 2 } as const;
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** The options of a command, parsed strictly; --json is accepted by every command. */
+export function parseOptions<O extends Options>(
+  args: string[],
+  options: O,
+  usage: string,
+  positionals = 0,
+) {
+  try {
+    const parsed = parseArgs({
+      args,
+      options: { ...options, json: { type: "boolean", default: false } },
+      strict: true,
+      allowPositionals: positionals > 0,
+    });
+    if (parsed.positionals.length > positionals) {
+      throw new UsageError(`unexpected argument: ${parsed.positionals[positionals]}`, usage);
+    }
+    return parsed;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // node:util reports unknown options and missing values as TypeErrors with a code.
+    const message = (error as Error).message.replace(/\. To specify a positional.*$/s, "");
+    throw new UsageError(message, usage);
+  }
+}
+
+export function required(value: string | undefined, option: string, usage: string): string {
+  if (value === undefined || value.trim() === "") {
+    throw new UsageError(`--${option} is required`, usage);
+  }
+  return value.trim();
+}
+
+/** A whole positive number given on the command line (an id, a count). */
+export function positiveInteger(value: string, option: string, usage: string): number {
+  if (!/^\d{1,15}$/.test(value.trim()) || Number(value) < 1) {
+    throw new UsageError(`--${option} must be a whole positive number, got "${value}"`, usage);
+  }
+  return Number(value);
+}
+
+/** Progress and human summaries go to stderr, so stdout stays for results. */
+export const say = (line: string) => console.error(line);
+
+/** Rows as an aligned text table (for stdout). */
+export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
+  const cells = [headers, ...rows.map((row) => row.map((cell) => String(cell ?? "")))];
+  const widths = headers.map((_, column) =>
+    Math.max(...cells.map((row) => row[column]?.length ?? 0))
+  );
+  return cells.map((row) => row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd())
+    .join("\n");
+}

@@ -1,0 +1,553 @@
+// The local stand-in for Supabase Auth (GoTrue) at /auth/v1, written from supabase/auth's own
+// handlers for the part a frontend and this project use: the JWKS, email/password sign-in
+// (`token?grant_type=password`), refresh-token rotation (`grant_type=refresh_token`), `GET /user`,
+// `POST /logout`, and the admin API for users (create, list, get, delete) with the service key.
+// Errors have GoTrue's statuses, codes and messages, in the shape the caller's
+// X-Supabase-Api-Version asks for. Everything else GoTrue offers answers 501 naming the feature.
+import postgres from "postgres";
+import type { ApiService } from "../gateway.ts";
+import type { ApiServiceContext } from "../api-services.ts";
+import { authIssuer, sessionAnswer, signInAs } from "./session.ts";
+import {
+  createUser,
+  deleteUser,
+  EmailTaken,
+  endSessions,
+  findUserById,
+  findUserByPassword,
+  listUsers,
+  type LogoutScope,
+  refreshSession,
+  sessionExists,
+  type StoredUser,
+} from "./store.ts";
+
+export interface AuthServiceOptions {
+  /** GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: Supabase's default is 10 seconds. */
+  refreshTokenReuseSeconds?: number;
+}
+
+/** An error answered in GoTrue's shape (HTTPError): status, error code, message. */
+export class AuthError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** An OAuth-style error (OAuthError), which GoTrue always answers with 400. */
+class OAuthError extends Error {
+  constructor(readonly error: string, readonly description: string) {
+    super(description);
+  }
+}
+
+const prefix = "/auth/v1";
+/** GoTrue's JWT_DEFAULT_GROUP_NAME and the audience every token is issued for. */
+const defaultRole = "authenticated";
+const defaultAudience = "authenticated";
+/** JWT_ADMIN_ROLES' default. */
+const adminRoles = ["service_role", "supabase_admin"];
+/** GoTrue refuses bodies over 1 MB. */
+const maxBodyBytes = 1 << 20;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// The format check GoTrue's email validation applies (badoux/checkmail).
+const emailPattern =
+  /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const apiVersionHeader = "x-supabase-api-version";
+
+/** Paths GoTrue serves that this stand-in does not: each answers 501 with the feature's name. */
+const unsupported: [RegExp, string][] = [
+  [/^\/signup$/, "sign-up (POST /signup); create users with the admin API"],
+  [/^\/(otp|magiclink)$/, "one-time passwords and magic links"],
+  [/^\/(recover|resend|verify|reauthenticate)$/, "emails and verification links"],
+  [/^\/(authorize|callback)$/, "OAuth providers"],
+  [/^\/invite$/, "invitations"],
+  [/^\/settings$/, "the settings endpoint"],
+  [/^\/(factors|passkeys)(\/|$)/, "multi-factor authentication and passkeys"],
+  [/^\/(sso|saml)(\/|$)/, "single sign-on"],
+  [/^\/user\/identities(\/|$)/, "identity linking"],
+  [/^\/oauth(\/|$)/, "the OAuth 2.1 server"],
+  [/^\/\.well-known\/(openid-configuration|oauth-authorization-server)$/, "OpenID discovery"],
+  [/^\/admin\/(audit|generate_link|sso|oauth|custom-providers)(\/|$)/, "this admin endpoint"],
+  [/^\/admin\/users\/[^/]+\/(factors|passkeys)(\/|$)/, "multi-factor authentication"],
+];
+
+function notSupported(feature: string): AuthError {
+  return new AuthError(
+    501,
+    "feature_disabled",
+    `${feature} is not supported by the local Auth stand-in (scripts/local/auth); ` +
+      "it serves the JWKS, password sign-in, refresh, GET /user, logout and admin users",
+  );
+}
+
+const corsHeaders = { "access-control-allow-origin": "*" };
+
+function answer(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { ...corsHeaders, ...headers } });
+}
+
+/** The caller asked for the 2024-01-01 API (supabase-js does): {code, message}, echoed version. */
+function asksCurrentApi(request: Request): boolean {
+  const version = request.headers.get(apiVersionHeader) ?? "";
+  return /^\d{4}-\d{2}-\d{2}$/.test(version) && version >= "2024-01-01";
+}
+
+function errorAnswer(request: Request, error: AuthError | OAuthError): Response {
+  if (error instanceof OAuthError) {
+    return answer(400, { error: error.error, error_description: error.description });
+  }
+  const headers: Record<string, string> = { "x-sb-error-code": error.code };
+  if (asksCurrentApi(request)) {
+    headers[apiVersionHeader] = "2024-01-01";
+    return answer(error.status, { code: error.code, message: error.message }, headers);
+  }
+  return answer(error.status, { code: error.status, error_code: error.code, msg: error.message }, {
+    ...headers,
+  });
+}
+
+/** The request's body, at most 1 MB as GoTrue allows. */
+async function readBody(request: Request): Promise<string> {
+  const tooLarge = () =>
+    new AuthError(
+      413,
+      "request_entity_too_large",
+      `Request body too large (max ${maxBodyBytes} bytes)`,
+    );
+  if (Number(request.headers.get("content-length") ?? "NaN") > maxBodyBytes) throw tooLarge();
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  if (bytes.byteLength > maxBodyBytes) throw tooLarge();
+  return new TextDecoder().decode(bytes);
+}
+
+/** A JSON object body, or GoTrue's bad_json error. */
+function parseJson(text: string): Record<string, unknown> {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw new AuthError(
+      400,
+      "bad_json",
+      `Could not parse request body as JSON: ${(error as Error).message}`,
+    );
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw new AuthError(400, "bad_json", "Could not parse request body as JSON: not an object");
+  }
+  return body as Record<string, unknown>;
+}
+
+const readJson = async (request: Request) => parseJson(await readBody(request));
+
+const isString = (value: unknown): value is string => typeof value === "string";
+const isBoolean = (value: unknown): value is boolean => typeof value === "boolean";
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+const typeNames = new Map<unknown, string>([
+  [isString, "string"],
+  [isBoolean, "bool"],
+  [isObject, "object"],
+]);
+
+/** A body field of the type GoTrue's struct declares (null counts as absent), or bad_json. */
+function field<T>(
+  body: Record<string, unknown>,
+  name: string,
+  accepts: (value: unknown) => value is T,
+): T | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (!accepts(value)) {
+    throw new AuthError(
+      400,
+      "bad_json",
+      `Could not parse request body as JSON: json: cannot unmarshal ${typeof value} into Go ` +
+        `struct field .${name} of type ${typeNames.get(accepts)}`,
+    );
+  }
+  return value;
+}
+
+export function authService(
+  context: ApiServiceContext,
+  options: AuthServiceOptions = {},
+): ApiService {
+  // The one connection the Auth service uses, as GoTrue has its own database login on hosted.
+  const sql = postgres(context.databaseUrlAs("supabase_auth_admin"), {
+    max: 4,
+    prepare: false,
+    onnotice: () => {},
+    connection: { application_name: "local-auth" },
+  });
+  const issuer = authIssuer(context.apiUrl, context.signingKey);
+  const reuseSeconds = options.refreshTokenReuseSeconds ?? 10;
+
+  /** The claims of the request's bearer token, checked by the stack's one token verifier. */
+  async function bearerClaims(request: Request) {
+    const match = (request.headers.get("authorization") ?? "").match(/^bearer (\S+)$/i);
+    if (!match) {
+      throw new AuthError(401, "no_authorization", "This endpoint requires a valid Bearer token");
+    }
+    const check = await context.checkToken(match[1]);
+    if (!check.valid) {
+      throw new AuthError(
+        403,
+        "bad_jwt",
+        `invalid JWT: unable to parse or verify signature, ${check.reason}`,
+      );
+    }
+    return check.claims;
+  }
+
+  /** requireAuthentication: a valid bearer token, its user, and its session if it names one. */
+  async function authenticate(request: Request) {
+    const claims = await bearerClaims(request);
+    if (typeof claims.sub !== "string" || claims.sub === "") {
+      throw new AuthError(403, "bad_jwt", "invalid claim: missing sub claim");
+    }
+    if (!uuidPattern.test(claims.sub)) {
+      throw new AuthError(400, "bad_jwt", "invalid claim: sub claim must be a UUID");
+    }
+    const stored = await findUserById(sql, claims.sub);
+    if (!stored) {
+      throw new AuthError(403, "user_not_found", "User from sub claim in JWT does not exist");
+    }
+    const sessionId = typeof claims.session_id === "string" &&
+        claims.session_id !== "" && claims.session_id !== "00000000-0000-0000-0000-000000000000"
+      ? claims.session_id
+      : null;
+    if (sessionId) {
+      if (!uuidPattern.test(sessionId)) {
+        throw new AuthError(403, "bad_jwt", "invalid claim: session_id claim must be a UUID");
+      }
+      if (!await sessionExists(sql, sessionId)) {
+        throw new AuthError(
+          403,
+          "session_not_found",
+          "Session from session_id claim in JWT does not exist",
+        );
+      }
+    }
+    if (stored.banned) throw new AuthError(403, "user_banned", "User is banned");
+    return { claims, stored, sessionId };
+  }
+
+  /** requireAdminCredentials: a valid token whose role is an admin role (the service key). */
+  async function requireAdmin(request: Request): Promise<void> {
+    const claims = await bearerClaims(request);
+    if (!adminRoles.includes(String(claims.role))) {
+      throw new AuthError(403, "not_admin", "User not allowed");
+    }
+  }
+
+  const userAgentOf = (request: Request) => request.headers.get("user-agent");
+
+  async function passwordGrant(request: Request): Promise<Response> {
+    const body = await readJson(request);
+    const email = field(body, "email", isString) ?? "";
+    const phone = field(body, "phone", isString) ?? "";
+    const password = field(body, "password", isString) ?? "";
+    if (email && phone) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        "Only an email address or phone number should be provided on login.",
+      );
+    }
+    if (phone) throw notSupported("phone sign-in");
+    if (!email) throw new AuthError(400, "validation_failed", "missing email or phone");
+    const invalid = () => new AuthError(400, "invalid_credentials", "Invalid login credentials");
+    // bcrypt only ever hashed the first 72 bytes; longer passwords cannot have been set.
+    if (new TextEncoder().encode(password).byteLength > 72) throw invalid();
+    const found = await findUserByPassword(sql, email, defaultAudience, password);
+    if (!found || !found.hasPassword) throw invalid();
+    if (found.banned) throw new AuthError(400, "user_banned", "User is banned");
+    if (!found.passwordMatches) throw invalid();
+    if (!found.emailConfirmed) {
+      throw new AuthError(400, "email_not_confirmed", "Email not confirmed");
+    }
+    return answer(
+      200,
+      await signInAs(sql, issuer, found.user.id, "password", userAgentOf(request)),
+    );
+  }
+
+  async function refreshGrant(request: Request): Promise<Response> {
+    const body = await readJson(request);
+    const token = field(body, "refresh_token", isString) ?? "";
+    if (!token) throw new OAuthError("invalid_request", "refresh_token required");
+    const result = await refreshSession(sql, token, reuseSeconds, userAgentOf(request));
+    switch (result.outcome) {
+      case "not_found":
+        throw new AuthError(
+          400,
+          "refresh_token_not_found",
+          "Invalid Refresh Token: Refresh Token Not Found",
+        );
+      case "banned":
+        throw new AuthError(400, "user_banned", "Invalid Refresh Token: User Banned");
+      case "no_session":
+        throw new AuthError(
+          400,
+          "session_not_found",
+          "Invalid Refresh Token: No Valid Session Found",
+        );
+      case "session_expired":
+        throw new AuthError(400, "session_expired", "Invalid Refresh Token: Session Expired");
+      case "already_used":
+        throw new AuthError(
+          400,
+          "refresh_token_already_used",
+          "Invalid Refresh Token: Already Used",
+        );
+    }
+    const { user } = (await findUserById(sql, result.userId))!;
+    return answer(
+      200,
+      await sessionAnswer(sql, issuer, user, result.sessionId, result.refreshToken),
+    );
+  }
+
+  function token(request: Request, url: URL): Promise<Response> {
+    const grantType = url.searchParams.get("grant_type") ?? "";
+    switch (grantType) {
+      case "password":
+        return passwordGrant(request);
+      case "refresh_token":
+        return refreshGrant(request);
+      case "id_token":
+      case "pkce":
+      case "web3":
+        throw notSupported(`grant_type=${grantType}`);
+      default:
+        throw new AuthError(400, "invalid_credentials", "unsupported_grant_type");
+    }
+  }
+
+  async function getUser(request: Request): Promise<Response> {
+    const { claims, stored } = await authenticate(request);
+    const audience = Array.isArray(claims.aud) ? claims.aud[0] : claims.aud;
+    const requested = request.headers.get("x-jwt-aud") || defaultAudience;
+    if (audience !== requested) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        "Token audience doesn't match request audience",
+      );
+    }
+    return answer(200, stored.user);
+  }
+
+  async function logout(request: Request, url: URL): Promise<Response> {
+    const scope = url.searchParams.get("scope") || "global";
+    if (!["global", "local", "others"].includes(scope)) {
+      throw new AuthError(400, "validation_failed", `Unsupported logout scope "${scope}"`);
+    }
+    const { stored, sessionId } = await authenticate(request);
+    await endSessions(sql, stored.user.id, sessionId, scope as LogoutScope);
+    return new Response(null, { status: 204, headers: corsHeaders });
+  }
+
+  async function adminCreateUser(request: Request): Promise<Response> {
+    await requireAdmin(request);
+    const body = await readJson(request);
+    for (const name of ["phone", "password_hash", "ban_duration", "phone_confirm"] as const) {
+      if (
+        body[name] !== undefined && body[name] !== null && body[name] !== "" && body[name] !== false
+      ) {
+        throw notSupported(`admin users: "${name}"`);
+      }
+    }
+    const rawEmail = field(body, "email", isString) ?? "";
+    if (!rawEmail) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        "Cannot create a user without either an email or phone",
+      );
+    }
+    if (rawEmail.length > 255) {
+      throw new AuthError(400, "validation_failed", "An email address is too long");
+    }
+    if (!emailPattern.test(rawEmail)) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        "Unable to validate email address: invalid format",
+      );
+    }
+    const id = field(body, "id", isString);
+    if (id !== undefined && id !== "") {
+      if (!uuidPattern.test(id)) {
+        throw new AuthError(400, "validation_failed", "ID must conform to the uuid v4 format");
+      }
+      if (/^[0-]+$/.test(id)) {
+        throw new AuthError(400, "validation_failed", "ID cannot be a nil uuid");
+      }
+    }
+    // Without a password GoTrue sets a long random one: the user can only sign in another way.
+    let password = field(body, "password", isString) ?? "";
+    if (!password) password = crypto.randomUUID() + crypto.randomUUID();
+    if (new TextEncoder().encode(password).byteLength > 72) {
+      throw new AuthError(400, "validation_failed", "bcrypt: password length exceeds 72 bytes");
+    }
+    try {
+      const user = await createUser(sql, {
+        id: id || undefined,
+        email: rawEmail.toLowerCase(),
+        password,
+        aud: field(body, "aud", isString) || defaultAudience,
+        role: (field(body, "role", isString) ?? "").trim() || defaultRole,
+        emailConfirm: field(body, "email_confirm", isBoolean) ?? false,
+        userMetadata: field(body, "user_metadata", isObject) ?? {},
+        appMetadata: field(body, "app_metadata", isObject) ?? {},
+      });
+      return answer(200, user);
+    } catch (error) {
+      if (error instanceof EmailTaken) {
+        throw new AuthError(
+          422,
+          "email_exists",
+          "A user with this email address has already been registered",
+        );
+      }
+      throw error;
+    }
+  }
+
+  async function adminListUsers(request: Request, url: URL): Promise<Response> {
+    await requireAdmin(request);
+    for (const name of ["filter", "sort"]) {
+      if (url.searchParams.has(name)) throw notSupported(`admin users: "${name}"`);
+    }
+    const page = Number(url.searchParams.get("page") || "1");
+    const perPage = Number(url.searchParams.get("per_page") || "50");
+    if (!Number.isInteger(page) || page < 1 || !Number.isInteger(perPage) || perPage < 1) {
+      throw new AuthError(400, "validation_failed", "Bad Pagination Parameters");
+    }
+    const { users, total } = await listUsers(sql, defaultAudience, page, perPage);
+    const last = Math.max(1, Math.ceil(total / perPage));
+    const link = (n: number, rel: string) => {
+      const target = new URL(url);
+      target.searchParams.set("page", String(n));
+      target.searchParams.set("per_page", String(perPage));
+      return `<${target.pathname}${target.search}>; rel="${rel}"`;
+    };
+    const links = [link(last, "last")];
+    if (page < last) links.unshift(link(page + 1, "next"));
+    return answer(200, { users, aud: defaultAudience }, {
+      "x-total-count": String(total),
+      link: links.join(", "),
+    });
+  }
+
+  async function adminUser(request: Request, id: string): Promise<Response> {
+    await requireAdmin(request);
+    if (!uuidPattern.test(id)) {
+      throw new AuthError(404, "validation_failed", "user_id must be an UUID");
+    }
+    const stored: StoredUser | null = await findUserById(sql, id);
+    if (!stored) throw new AuthError(404, "user_not_found", "User not found");
+    if (request.method === "GET") return answer(200, stored.user);
+    if (request.method === "PUT") throw notSupported("updating users (PUT /admin/users/{id})");
+    // DELETE: an empty body means a hard delete, as GoTrue reads it.
+    const text = await readBody(request);
+    if (text.trim()) {
+      if (field(parseJson(text), "should_soft_delete", isBoolean)) {
+        throw notSupported("soft-deleting users");
+      }
+    }
+    await deleteUser(sql, id);
+    return answer(200, {});
+  }
+
+  function route(request: Request, url: URL, path: string): Promise<Response> | Response {
+    const method = request.method;
+    const only = (allowed: string, run: () => Promise<Response> | Response) =>
+      method === allowed ? run() : new Response(null, { status: 405, headers: corsHeaders });
+    if (path === "/health") {
+      return only("GET", () =>
+        answer(200, {
+          version: "local",
+          name: "GoTrue",
+          description: "GoTrue is a user registration and authentication API",
+        }));
+    }
+    if (path === "/.well-known/jwks.json") {
+      return only("GET", () =>
+        answer(200, { keys: [context.signingKey.publicJwk] }, {
+          "cache-control": "public, max-age=600",
+        }));
+    }
+    if (path === "/token") return only("POST", () => token(request, url));
+    if (path === "/logout") return only("POST", () => logout(request, url));
+    if (path === "/user") {
+      if (method === "PUT") throw notSupported("updating the user (PUT /user)");
+      return only("GET", () => getUser(request));
+    }
+    if (path === "/admin/users") {
+      if (method === "GET") return adminListUsers(request, url);
+      return only("POST", () => adminCreateUser(request));
+    }
+    const userPath = path.match(/^\/admin\/users\/([^/]+)$/);
+    if (userPath && ["GET", "PUT", "DELETE"].includes(method)) {
+      return adminUser(request, decodeURIComponent(userPath[1]));
+    }
+    for (const [pattern, feature] of unsupported) {
+      if (pattern.test(path)) throw notSupported(feature);
+    }
+    return new Response("404 page not found\n", {
+      status: 404,
+      headers: { ...corsHeaders, "content-type": "text/plain; charset=utf-8" },
+    });
+  }
+
+  async function handle(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const path = url.pathname.slice(prefix.length) || "/";
+    if (request.method === "OPTIONS") {
+      return new Response(null, {
+        status: 200,
+        headers: {
+          ...corsHeaders,
+          "access-control-allow-methods": "GET, POST, PUT, DELETE, OPTIONS",
+          "access-control-allow-headers": request.headers.get("access-control-request-headers") ??
+            "authorization, apikey, content-type, x-client-info, x-supabase-api-version",
+          "access-control-max-age": "3600",
+        },
+      });
+    }
+    try {
+      return await route(request, url, path);
+    } catch (error) {
+      if (error instanceof AuthError || error instanceof OAuthError) {
+        return errorAnswer(request, error);
+      }
+      // Only the request line and the error: never a token, a password or a body.
+      context.log(`[auth] ${request.method} ${url.pathname}: ${(error as Error).message}`);
+      return errorAnswer(
+        request,
+        new AuthError(
+          500,
+          "unexpected_failure",
+          "Unexpected failure, please check server logs for more information",
+        ),
+      );
+    }
+  }
+
+  return {
+    prefix,
+    // Hosted's API gateway serves these without an apikey (as self-hosted Kong's open routes do).
+    openPaths: [
+      `${prefix}/.well-known/jwks.json`,
+      `${prefix}/verify`,
+      `${prefix}/callback`,
+      `${prefix}/authorize`,
+    ],
+    handle,
+    close: () => sql.end({ timeout: 5 }),
+  };
+}
