@@ -2,10 +2,11 @@
 -- body or a view: a mailbox status compared with a literal outside private.mailbox_status_group,
 -- a provider read from the connection type outside private.classify_mailbox, burnt judged
 -- without private.is_burnt_mailbox, a rate divided outside private.percent_of, the reporting zone
--- worked out outside private.workspace_timezone, a second write of mailbox snapshots, or an event
--- type compared with a literal instead of read from private.webhook_event_types.
+-- worked out outside private.workspace_timezone, an instant's local day worked out outside
+-- private.local_day, a second write of mailbox snapshots, or an event type compared with a
+-- literal instead of read from private.webhook_event_types.
 begin;
-select plan(7);
+select plan(8);
 
 create temp table bodies on commit drop as
 select p.oid::regprocedure::text as name, lower(p.prosrc) as body
@@ -48,6 +49,11 @@ select is(
   pg_temp.outside($re$coalesce\s*\(\s*\w+\.timezone\s*,$re$,
     array['private.workspace_timezone(bigint)']),
   '{}', 'the reporting zone is worked out only by private.workspace_timezone');
+
+select is(
+  pg_temp.outside($re$at\s+time\s+zone\s+private\.(visible_)?workspace_timezone\s*\($re$,
+    array['private.local_day(bigint,timestamp with time zone)']),
+  '{}', 'the reporting day of an instant is worked out only by private.local_day');
 
 select is(
   pg_temp.outside($re$insert\s+into\s+public\.sender_emails$re$,
