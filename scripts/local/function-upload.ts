@@ -163,7 +163,9 @@ export function functionUpload(
       const resolved = relativeSpecifier && !mapped
         ? posix.join(posix.dirname(current), specifier)
         : posix.normalize(specifier);
-      pending.push(resolved.startsWith("/") ? projectPath(layout.root, resolved) : resolved);
+      pending.push(
+        projectPath(layout.root, isAbsolute(resolved) ? resolved : join(layout.root, resolved)),
+      );
     }
   }
   return {
