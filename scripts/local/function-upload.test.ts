@@ -2,20 +2,25 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { functionUpload, materialiseUpload } from "./function-upload.ts";
 
-/** A throwaway project: files by path relative to it. */
-async function project(files: Record<string, string>): Promise<string> {
+/** Runs `body` on a throwaway project (files by path relative to it), removed afterwards. */
+async function withProject(
+  files: Record<string, string>,
+  body: (root: string, layout: { root: string; configPath: string }) => Promise<void> | void,
+) {
   const root = await Deno.makeTempDir({ prefix: "function-upload-" });
-  for (const [path, text] of Object.entries(files)) {
-    await Deno.mkdir(join(root, path, ".."), { recursive: true });
-    await Deno.writeTextFile(join(root, path), text);
+  try {
+    for (const [path, text] of Object.entries(files)) {
+      await Deno.mkdir(join(root, path, ".."), { recursive: true });
+      await Deno.writeTextFile(join(root, path), text);
+    }
+    await body(root, { root, configPath: join(root, "supabase", "config.toml") });
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
-  return root;
 }
 
-const layoutOf = (root: string) => ({ root, configPath: join(root, "supabase", "config.toml") });
-
 Deno.test("the upload holds the entrypoint, its import map and every file reached by relative imports", async () => {
-  const root = await project({
+  await withProject({
     "supabase/config.toml": "[functions.hello]\nverify_jwt = false\n",
     "supabase/functions/hello/deno.json": JSON.stringify({
       imports: { "zod": "npm:zod@4.6.7", "@shared/": "../_shared/" },
@@ -39,9 +44,8 @@ Deno.test("the upload holds the entrypoint, its import map and every file reache
     "supabase/functions/_shared/mapped.ts": "",
     "supabase/functions/_shared/unrelated.ts": "",
     "deno.json": JSON.stringify({ imports: { "zod": "npm:zod@4.6.7" } }),
-  });
-  try {
-    const upload = functionUpload("hello", join(root, "supabase/functions/hello"), layoutOf(root));
+  }, async (root, layout) => {
+    const upload = functionUpload("hello", join(root, "supabase/functions/hello"), layout);
     assert.deepEqual(upload, {
       name: "hello",
       entrypoint: "supabase/functions/hello/index.ts",
@@ -64,7 +68,7 @@ Deno.test("the upload holds the entrypoint, its import map and every file reache
         "hello",
         join(root, "supabase/functions/hello"),
         parent,
-        layoutOf(root),
+        layout,
       );
       assert.equal(run.entrypoint, join(run.dir, "supabase/functions/hello/index.ts"));
       assert.equal(run.importMap, join(run.dir, "supabase/functions/hello/deno.json"));
@@ -80,13 +84,11 @@ Deno.test("the upload holds the entrypoint, its import map and every file reache
     } finally {
       await Deno.remove(parent, { recursive: true });
     }
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("the import map is config.toml's, else the folder's deno.json, else the shared fallback, else none", async () => {
-  const root = await project({
+  await withProject({
     "supabase/config.toml": '[functions.configured]\nimport_map = "./maps/configured.json"\n',
     "supabase/maps/configured.json": "{}",
     "supabase/functions/configured/index.ts": "",
@@ -96,31 +98,25 @@ Deno.test("the import map is config.toml's, else the folder's deno.json, else th
     "supabase/functions/own/import_map.json": "{}",
     "supabase/functions/fallback/index.ts": "",
     "supabase/functions/import_map.json": "{}",
-  });
-  try {
+  }, async (root, layout) => {
     const mapOf = (name: string) =>
-      functionUpload(name, join(root, "supabase/functions", name), layoutOf(root)).importMap;
+      functionUpload(name, join(root, "supabase/functions", name), layout).importMap;
     assert.equal(mapOf("configured"), "supabase/maps/configured.json");
     assert.equal(mapOf("own"), "supabase/functions/own/deno.json");
     assert.equal(mapOf("fallback"), "supabase/functions/import_map.json");
     await Deno.remove(join(root, "supabase/functions/import_map.json"));
     assert.equal(mapOf("fallback"), undefined);
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a function importing a file outside the project is refused with a clear error", async () => {
-  const root = await project({
+  await withProject({
     "supabase/config.toml": "",
     "supabase/functions/leaky/index.ts": 'import "../../../../outside.ts";',
-  });
-  try {
+  }, (root, layout) => {
     assert.throws(
-      () => functionUpload("leaky", join(root, "supabase/functions/leaky"), layoutOf(root)),
+      () => functionUpload("leaky", join(root, "supabase/functions/leaky"), layout),
       /outside the project directory .*: deploy cannot upload it/,
     );
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
+  });
 });
