@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { cp } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { repoRoot, supabaseCli } from "../../../scripts/local/config.ts";
+import { repoRoot, stackConfig, supabaseCli } from "../../../scripts/local/config.ts";
 import { discoverFunctions } from "../../../scripts/local/gateway.ts";
 import {
   denoCaStore,
@@ -97,9 +97,15 @@ async function deployWithPinnedCli(): Promise<Map<string, UploadedFunction>> {
   }
 }
 
-/** Rebuilds an upload in an empty directory and type-checks it with nothing but its import map. */
+/**
+ * Rebuilds an upload in an emptied directory and type-checks it with nothing but its import map.
+ * The directory's path is the same on every run (per test stack), so Deno's type-check cache
+ * spares the work while the upload is unchanged.
+ */
 async function checkAlone(uploaded: UploadedFunction): Promise<string | null> {
-  const dir = await Deno.makeTempDir({ prefix: `deploy-shape-${uploaded.slug}-` });
+  const dir = join(stackConfig("test").dir, "deploy-shape", uploaded.slug);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+  await Deno.mkdir(dir, { recursive: true });
   try {
     for (const [path, bytes] of uploaded.files) {
       await Deno.mkdir(join(dir, dirname(path)), { recursive: true });
