@@ -27,7 +27,6 @@ export interface FunctionSettings {
   import_map?: string;
   entrypoint?: string;
   static_files?: string[];
-  enabled?: boolean;
 }
 
 export interface FunctionUpload {
@@ -106,9 +105,12 @@ const moduleReference =
 /** The import map's `imports`, with relative targets resolved against the map's own folder. */
 function importsOf(importMapPath: string | undefined, root: string): [string, string][] {
   if (!importMapPath) return [];
-  const map = JSON.parse(Deno.readTextFileSync(importMapPath)) as {
-    imports?: Record<string, string>;
-  };
+  let map: { imports?: Record<string, string> };
+  try {
+    map = JSON.parse(Deno.readTextFileSync(importMapPath));
+  } catch (error) {
+    throw new Error(`${importMapPath} is not a JSON import map: ${(error as Error).message}`);
+  }
   const mapDir = posix.dirname(projectPath(root, importMapPath));
   return Object.entries(map.imports ?? {}).map(([key, target]) => {
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith("/")) return [key, target];
@@ -186,7 +188,7 @@ export interface MaterialisedUpload {
 }
 
 /** Copies the files of an upload into `target`, under the same relative paths. */
-export function copyUpload(upload: FunctionUpload, target: string, root: string) {
+function copyUpload(upload: FunctionUpload, target: string, root: string) {
   for (const file of upload.files) {
     const destination = join(target, normalize(file));
     Deno.mkdirSync(dirname(destination), { recursive: true });
