@@ -6,9 +6,9 @@
 //
 // The data is the other benchmarks', built by their own code:
 // - health.ts's agency (35 workspaces, 17,136 mailboxes, 30 days of snapshots and webhook
-//   traffic, a day of cron history): check-system-health, calculate-provider-performance (the
-//   provider benchmark's first day, both connections in one call) and insights/generate (the
-//   deterministic rules: no ANTHROPIC_API_KEY);
+//   traffic, a day of cron history; its first day is yesterday in Chicago): check-system-health,
+//   calculate-provider-performance (that day, both connections in one call) and
+//   insights/generate (the deterministic rules: no ANTHROPIC_API_KEY);
 // - poll.ts's simulated Bison (35 workspaces, 17,136 mailboxes, 190 ms a page), on a fresh
 //   database: poll-sender-emails as pg_cron calls it, then check-system-health/reconcile (every
 //   workspace) and /catch-up (one workspace);
@@ -21,8 +21,8 @@
 // counted. The RSS is the whole Deno process (the runtime included), so it overstates what the
 // hosted isolate is charged; CPU includes the runtime's own threads (compiler, GC) likewise.
 //
-// Human progress goes to stderr, the table to stdout. Exit 1 when an invocation fails; a missed
-// target is reported, never enforced.
+// Human progress goes to stderr, the table to stdout. Exit 1 when an invocation fails or its answer
+// shows the work was not done; a missed target is reported, never enforced.
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { roleKey } from "../local/config.ts";
@@ -34,7 +34,7 @@ import { bisonReportsEndOf } from "./provider-performance.ts";
 import { connectBison, generateTraffic } from "./webhook.ts";
 
 /** What hosted Supabase allows one invocation of an edge function (free plan). */
-export const hostedLimits = { cpuMs: 2_000, memoryMb: 256, wallMs: 150_000 };
+const hostedLimits = { cpuMs: 2_000, memoryMb: 256, wallMs: 150_000 };
 
 interface Measurement {
   label: string;
