@@ -11,7 +11,8 @@
 //   insights/generate (the deterministic rules: no ANTHROPIC_API_KEY);
 // - poll.ts's simulated Bison (35 workspaces, 17,136 mailboxes, 190 ms a page), on a fresh
 //   database: poll-sender-emails as pg_cron calls it, then check-system-health/reconcile (every
-//   workspace) and /catch-up (one workspace);
+//   workspace), check-webhook-subscriptions (every workspace) and check-system-health/catch-up
+//   (one workspace);
 // - webhook.ts's traffic generator: --deliveries deliveries, one after another, averaged.
 //
 // How it measures: the gateway reports each function worker's pid; around each invocation this
@@ -253,7 +254,7 @@ async function onPollAgency(deliveries: number) {
   const bench = await startBenchStack({}, { onWorker });
   const sql = postgres(bench.databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
-    await registerPollAgency(sql, simulator);
+    await registerPollAgency(sql, simulator, bench);
     const [{ id: workspaceId }] =
       await sql`select id::int from public.workspaces order by id limit 1`;
     const connection = await connectBison(bench.stack, "function-limits");
@@ -281,6 +282,16 @@ async function onPollAgency(deliveries: number) {
         body.workspaces === workspaces && body.failed?.length === 0
           ? undefined
           : "not every workspace was reconciled",
+    }, {
+      label: "check-webhook-subscriptions",
+      scale: `${workspaces} workspaces, ${pageMs} ms a request`,
+      functionName: "check-webhook-subscriptions",
+      cronPath: "check-webhook-subscriptions",
+      invoke: cronCall(bench, "check-webhook-subscriptions", {}),
+      expect: (body) =>
+        body.workspaces === workspaces && body.failed?.length === 0
+          ? undefined
+          : "not every workspace's subscription was checked",
     }, {
       label: "check-system-health/catch-up",
       scale: `1 workspace, ${pageMs} ms a request`,

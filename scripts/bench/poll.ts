@@ -6,6 +6,7 @@
 //     [--mailboxes 17136] [--page-ms 190] [--concurrency 12]
 import { parseArgs } from "node:util";
 import postgres from "postgres";
+import { bisonCliResult } from "../local/bison-cli.ts";
 import { startBenchStack } from "./bench-stack.ts";
 import {
   type BisonSimulator,
@@ -50,15 +51,24 @@ export function startPollAgency(options: PollAgencyOptions) {
   return { simulator, pages };
 }
 
-/** Connects the simulated agency (one connection, every workspace with its key) to the database. */
-export async function registerPollAgency(sql: postgres.Sql, simulator: BisonSimulator) {
-  const [connection] = await sql`
-    insert into public.bison_connections (name, base_url) values ('bench', ${simulator.url})
-    returning id`;
+/**
+ * Connects the simulated agency as an operator does (`bison connect`, which also gives the
+ * connection its webhook URL; the simulator is on this machine, hence --allow-private-address),
+ * then gives every workspace its key.
+ */
+export async function registerPollAgency(
+  sql: postgres.Sql,
+  simulator: BisonSimulator,
+  bench: { databaseUrl: string; functionsUrl: string },
+) {
+  const connection = await bisonCliResult<{ connection_id: string }>(
+    ["connect", "--name", "bench", "--base-url", simulator.url, "--allow-private-address"],
+    { SUPABASE_DB_URL: bench.databaseUrl, SUPABASE_FUNCTIONS_URL: bench.functionsUrl },
+  );
   for (const workspace of simulator.workspaces) {
     const [row] = await sql`
       insert into public.workspaces (connection_id, bison_workspace_id, name)
-      values (${connection.id}, ${workspace.id}, ${workspace.name}) returning id`;
+      values (${connection.connection_id}, ${workspace.id}, ${workspace.name}) returning id`;
     await sql`select private.set_workspace_api_key(${row.id}, ${workspace.apiKey})`;
   }
 }
@@ -87,7 +97,7 @@ async function main(): Promise<number> {
   const sql = postgres(bench.databaseUrl, { max: 2, prepare: false, onnotice: () => {} });
   let exitCode = 0;
   try {
-    await registerPollAgency(sql, simulator);
+    await registerPollAgency(sql, simulator, bench);
     const lowerBoundSeconds = (pages * pageMs) / 1000;
     console.error(
       `bench: polling ${workspaceCount} workspaces, ${mailboxCount} mailboxes, ${pages} pages at ${pageMs} ms...`,
