@@ -167,7 +167,8 @@ begin
     raise exception 'setting webhook_event_partition_days_ahead must be at least 1'
       using errcode = '55000';
   end if;
-  for day in select d::date from generate_series(first_day, first_day + days_ahead, interval '1 day') d
+  for day in
+    select d::date from generate_series(first_day, first_day + days_ahead, interval '1 day') d
   loop
     if not exists (
       select 1 from private.webhook_event_partitions() p

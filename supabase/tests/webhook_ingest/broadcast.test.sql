@@ -1,5 +1,6 @@
 -- Each change of a workspace's day row is broadcast privately on workspace:<id>:metrics with the
--- row's counters; only members of that workspace can receive it (realtime.messages RLS).
+-- row's counters (coalesced: coalesced_broadcasts.test.sql); only members of that workspace can
+-- receive it (realtime.messages RLS).
 begin;
 select plan(10);
 
@@ -34,6 +35,9 @@ select is(
           "campaign_event": {"id": 7, "type": "open", "created_at": "2024-08-02T09:00:00.000000Z"},
           "lead": {"id": 1}, "campaign": {"id": 2}}}
 $j$::jsonb) ->> 'outcome', 'processed', 'the open is processed');
+-- Within the broadcast interval of the first: sent by the next flush once the interval passed.
+update private.broadcast_topics set last_sent_at = last_sent_at - interval '1 second';
+select private.flush_coalesced_broadcasts();
 select results_eq(
   format($$select payload ->> 'emails_sent', payload ->> 'opens' from realtime.messages
            where topic = %L order by payload ->> 'opens'$$, :'topic'),

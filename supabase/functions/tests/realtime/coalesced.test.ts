@@ -1,0 +1,107 @@
+// Coalesced metric broadcasts end to end: a burst of webhooks reaches a dashboard as the first
+// change at once and one more message with the latest counters once the interval has passed,
+// sent by the flush-broadcasts function; a change not yet committed is never flushed without it.
+import assert from "node:assert/strict";
+import type postgres from "postgres";
+import { connect, startTestApi, testStack } from "../_support/stack.ts";
+import {
+  closeClient,
+  frontendClient,
+  Inbox,
+  newUser,
+  newWorkspace,
+  subscribe,
+} from "../_support/realtime.ts";
+import { bisonEvent } from "../../../../scripts/simulator/bison-events.ts";
+
+const sql = connect();
+let nextEventId = 7_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
+
+type Message = { event: string; payload: { emails_sent: number; day: string } };
+
+Deno.test("a burst reaches a dashboard as its first change and, an interval later, its last", async () => {
+  const api = await startTestApi();
+  try {
+    const { workspaceId, webhookUrl } = await newWorkspace(sql, api);
+    const { token } = await newUser(sql, workspaceId);
+    const client = await frontendClient(api, () => token);
+    const inbox = new Inbox<Message>();
+    const channel = client.channel(`workspace:${workspaceId}:metrics`, {
+      config: { private: true },
+    }).on("broadcast", { event: "metrics_updated" }, inbox.push);
+    assert.equal((await subscribe(channel)).status, "SUBSCRIBED");
+
+    const at = new Date().toISOString();
+    const burst = 20;
+    for (let i = 0; i < burst; i++) {
+      const response = await fetch(webhookUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(bisonEvent("EMAIL_SENT", { id: nextEventId++, at })),
+      });
+      assert.equal(response.status, 200, await response.text());
+    }
+    const flush = await fetch(`${api.url}/functions/v1/flush-broadcasts`, {
+      method: "POST",
+      headers: { "x-cron-secret": testStack().cronSecret, "content-type": "application/json" },
+      body: JSON.stringify({ seconds: 3 }),
+    });
+    assert.equal(flush.status, 200, await flush.clone().text());
+    assert.ok((await flush.json()).sent >= 1, "the flush sent the trailing message");
+
+    const messages = await inbox.until(
+      "the burst's last state",
+      (items) => items.some((item) => item.payload.emails_sent === burst),
+    );
+    assert.equal(messages[0].payload.emails_sent, 1, "the first change went at once");
+    assert.ok(messages.length <= 3, `a burst within ~1 s sends 2 or 3 messages, not ${burst}`);
+    const [{ stored }] = await sql`
+      select count(*)::int as stored from realtime.messages
+      where topic = ${`workspace:${workspaceId}:metrics`}`;
+    assert.equal(stored, messages.length, "and nothing else was broadcast on the topic");
+    await closeClient(client);
+  } finally {
+    await api.close();
+  }
+});
+
+Deno.test("a flush skips a change its writer has not committed, and sends it once committed", async () => {
+  const api = await startTestApi();
+  const writer = connect();
+  try {
+    const { workspaceId, connectionId } = await newWorkspace(sql, api);
+    const topic = `workspace:${workspaceId}:metrics`;
+    const deliver = (tx: postgres.TransactionSql | postgres.Sql) =>
+      tx`select private.ingest_event(${connectionId}::uuid, ${
+        sql.json(bisonEvent("EMAIL_SENT", { id: nextEventId++, workspaceId: 1 }) as never)
+      }) ->> 'outcome' as outcome`;
+    await deliver(sql); // the leading edge: broadcast at once
+    const intervalPasses = () =>
+      sql`update private.broadcast_topics set last_sent_at = last_sent_at - interval '1 second'
+          where topic = ${topic}`;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let inTransaction!: () => void;
+    const started = new Promise<void>((resolve) => (inTransaction = resolve));
+    const transaction = writer.begin(async (tx) => {
+      await deliver(tx); // pending, and its marker locked until the commit
+      inTransaction();
+      await held;
+    });
+    await started;
+    await intervalPasses();
+    const [skipped] = await sql`select sent from private.flush_coalesced_broadcasts()`;
+    assert.equal(skipped.sent, 0, "the uncommitted change is left for a later flush");
+    release();
+    await transaction;
+    const [flushed] = await sql`select sent from private.flush_coalesced_broadcasts()`;
+    assert.equal(flushed.sent, 1, "sent once its writer committed");
+    const [latest] = await sql`
+      select (payload ->> 'emails_sent')::int as sent from realtime.messages
+      where topic = ${topic} order by (payload ->> 'emails_sent')::int desc limit 1`;
+    assert.equal(latest.sent, 2, "with the change");
+  } finally {
+    await writer.end();
+    await api.close();
+  }
+});
