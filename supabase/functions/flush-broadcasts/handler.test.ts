@@ -1,11 +1,6 @@
 // The flush loop with a fake clock and store: how long it runs, how it waits, what it answers.
 import assert from "node:assert/strict";
-import {
-  createFlushHandler,
-  type FlushStore,
-  idlePollMs,
-  runUntil,
-} from "./handler.ts";
+import { createFlushHandler, type FlushStore, idlePollMs, runUntil } from "./handler.ts";
 
 const secret = "flush-test-secret-0123456789";
 
@@ -135,8 +130,7 @@ Deno.test("an unreachable database is 503, anything else 500", async () => {
   const bug = createFlushHandler({
     cronSecret: secret,
     store: {
-      flush: () =>
-        Promise.reject(Object.assign(new Error("bug"), { code: "42883" })),
+      flush: () => Promise.reject(Object.assign(new Error("bug"), { code: "42883" })),
     },
     log: () => {},
   });
