@@ -22,10 +22,12 @@ insert into private.settings (key, value, description) values
 
 create table private.broadcast_topics (
   topic text primary key,
-  last_sent_at timestamptz not null
+  last_sent_at timestamptz not null,
+  next_send_at timestamptz not null
 );
 comment on table private.broadcast_topics is
-  'When each coalesced Realtime topic last sent a message (private.claim_broadcast).';
+  'When each coalesced Realtime topic last sent a message, and when it may send the next one: '
+  'one broadcast interval later (private.claim_broadcast).';
 alter table private.broadcast_topics enable row level security;
 revoke all on private.broadcast_topics from public, anon, authenticated, service_role;
 
@@ -73,18 +75,21 @@ as $$
 declare
   claimed boolean;
 begin
-  -- The row lock makes concurrent claimants wait and then see the new last_sent_at: one wins.
-  insert into private.broadcast_topics as t (topic, last_sent_at)
-  values (claim_broadcast.topic, clock_timestamp())
-  on conflict on constraint broadcast_topics_pkey do update set last_sent_at = excluded.last_sent_at
-  where t.last_sent_at <= excluded.last_sent_at - private.broadcast_interval()
+  -- The row lock makes concurrent claimants wait and then see the new next_send_at: one wins.
+  insert into private.broadcast_topics as t (topic, last_sent_at, next_send_at)
+  values (claim_broadcast.topic, clock_timestamp(),
+          clock_timestamp() + private.broadcast_interval())
+  on conflict on constraint broadcast_topics_pkey do update
+    set last_sent_at = excluded.last_sent_at, next_send_at = excluded.next_send_at
+  where t.next_send_at <= excluded.last_sent_at
   returning true into claimed;
   return coalesce(claimed, false);
 end;
 $$;
 comment on function private.claim_broadcast(text) is
-  'Takes the topic''s turn to send a message: true (and last_sent_at set to now) when it sent '
-  'nothing within the broadcast interval, false otherwise. Call it only when about to send.';
+  'Takes the topic''s turn to send a message: true (last_sent_at set to now, next_send_at one '
+  'broadcast interval later) when its next_send_at has come, false otherwise. Call it only when '
+  'about to send.';
 
 -- The trigger of migration broadcast_workspace_metrics, coalesced.
 create or replace function private.broadcast_workspace_metrics()
@@ -95,7 +100,7 @@ set search_path = ''
 as $$
 declare
   metrics_topic text := 'workspace:' || new.workspace_id || ':metrics';
-  last_sent timestamptz;
+  next_send timestamptz;
 begin
   -- The day is pending, and its row locked until this transaction ends (ON CONFLICT locks the
   -- existing row even when its WHERE leaves it as it is): a flush running meanwhile skips it. The
@@ -104,9 +109,9 @@ begin
   values (new.workspace_id, new.day, clock_timestamp())
   on conflict on constraint pending_metric_broadcasts_pkey
   do update set first_changed_at = p.first_changed_at where false;
-  select t.last_sent_at into last_sent from private.broadcast_topics t
+  select t.next_send_at into next_send from private.broadcast_topics t
   where t.topic = metrics_topic;
-  if (last_sent is null or last_sent <= clock_timestamp() - private.broadcast_interval())
+  if (next_send is null or next_send <= clock_timestamp())
      and private.claim_broadcast(metrics_topic) then
     -- This row holds every earlier change of its day (they committed before its lock was
     -- granted): nothing of the day is pending any more.
@@ -132,7 +137,6 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  gap interval := private.broadcast_interval();
   pending record;
   day_row jsonb;
   sent_count integer := 0;
@@ -142,7 +146,7 @@ begin
     select p.workspace_id, p.day, 'workspace:' || p.workspace_id || ':metrics' as topic
     from private.pending_metric_broadcasts p
     left join private.broadcast_topics t on t.topic = 'workspace:' || p.workspace_id || ':metrics'
-    where t.last_sent_at is null or t.last_sent_at <= clock_timestamp() - gap
+    where t.next_send_at is null or t.next_send_at <= clock_timestamp()
     order by p.first_changed_at
     for update of p skip locked
   loop
@@ -160,8 +164,7 @@ begin
   end loop;
 
   return query
-  select sent_count,
-    min(greatest(coalesce(t.last_sent_at + gap, p.first_changed_at), p.first_changed_at))
+  select sent_count, min(greatest(t.next_send_at, p.first_changed_at))
   from private.pending_metric_broadcasts p
   left join private.broadcast_topics t on t.topic = 'workspace:' || p.workspace_id || ':metrics';
 end;

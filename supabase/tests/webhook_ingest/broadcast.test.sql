@@ -36,7 +36,7 @@ select is(
           "lead": {"id": 1}, "campaign": {"id": 2}}}
 $j$::jsonb) ->> 'outcome', 'processed', 'the open is processed');
 -- Within the broadcast interval of the first: sent by the next flush once the interval passed.
-update private.broadcast_topics set last_sent_at = last_sent_at - interval '1 second';
+update private.broadcast_topics set next_send_at = next_send_at - interval '1 second';
 select private.flush_coalesced_broadcasts();
 select results_eq(
   format($$select payload ->> 'emails_sent', payload ->> 'opens' from realtime.messages

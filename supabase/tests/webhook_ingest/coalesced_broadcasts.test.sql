@@ -27,7 +27,7 @@ $$;
 -- The topic's interval passed: as if its last message had gone a second earlier.
 create function pg_temp.interval_passes(topic text) returns void
 language sql set search_path = '' as $$
-  update private.broadcast_topics t set last_sent_at = t.last_sent_at - interval '1 second'
+  update private.broadcast_topics t set next_send_at = t.next_send_at - interval '1 second'
   where t.topic = interval_passes.topic;
 $$;
 

@@ -77,7 +77,7 @@ Deno.test("a flush skips a change its writer has not committed, and sends it onc
       }) ->> 'outcome' as outcome`;
     await deliver(sql); // the leading edge: broadcast at once
     const intervalPasses = () =>
-      sql`update private.broadcast_topics set last_sent_at = last_sent_at - interval '1 second'
+      sql`update private.broadcast_topics set next_send_at = next_send_at - interval '1 second'
           where topic = ${topic}`;
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
