@@ -1,7 +1,10 @@
 // Bison clients for the functions, each refusing private addresses unless its connection opted in
 // (public.bison_connections.allow_private_address), looked up once per client on first use.
 import type { Sql } from "./database.ts";
-import { type BisonClient, createBisonClient } from "./bison-client.ts";
+import { type BisonClient, type BisonClientOptions, createBisonClient } from "./bison-client.ts";
+
+/** What a caller may set besides the instance and key: its own budget, deadline, fetch. */
+export type ClientExtras = Pick<BisonClientOptions, "budget" | "signal" | "fetch" | "timeoutMs">;
 
 /** True only when every connection at this base URL opted in to private addresses. */
 export async function privateAddressAllowed(sql: Sql, baseUrl: string): Promise<boolean> {
@@ -14,12 +17,18 @@ export async function privateAddressAllowed(sql: Sql, baseUrl: string): Promise<
 /** Clients keeping to their connection's request budget (private.bison_requests_per_minute). */
 export function bisonClientFactory(
   sql: Sql,
-): (baseUrl: string, apiKey: string, requestsPerMinute?: number) => BisonClient {
-  return (baseUrl, apiKey, requestsPerMinute) =>
+): (
+  baseUrl: string,
+  apiKey: string,
+  requestsPerMinute?: number,
+  extras?: ClientExtras,
+) => BisonClient {
+  return (baseUrl, apiKey, requestsPerMinute, extras = {}) =>
     createBisonClient({
       baseUrl,
       apiKey,
       requestsPerMinute,
       allowPrivateAddress: () => privateAddressAllowed(sql, baseUrl),
+      ...extras,
     });
 }

@@ -34,8 +34,13 @@ export interface BisonClientOptions {
    * origin in this process; defaultRequestsPerMinute when not given.
    */
   requestsPerMinute?: number;
-  /** A budget of its own instead of the shared one of its origin (tests). */
+  /** A budget of its own instead of the shared one of its origin (tests, the poller's slices). */
   budget?: RequestBudget;
+  /**
+   * Ends every request of this client when aborted (a slice's deadline, an open circuit): no
+   * retry, no wait, the pending request cancelled. Fails with the signal's reason.
+   */
+  signal?: AbortSignal;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   /**
@@ -58,15 +63,41 @@ const maxRedirects = 5;
  * order) and waits until it comes.
  */
 export interface RequestBudget {
-  take(): Promise<void>;
+  take(signal?: AbortSignal): Promise<void>;
+  /**
+   * The budget's state, in its clock's time: a budget created with it as resumeAt goes on exactly
+   * where this one stands (how the poller's slices share a connection's budget).
+   */
+  nextAt(): number;
+}
+
+interface BudgetClock {
+  now: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Sleeps, or fails with the signal's reason as soon as it is aborted. */
+export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (!signal) return new Promise((resolve) => setTimeout(resolve, ms));
+  signal.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 export function createRequestBudget(
   perMinute: number,
-  clock: { now: () => number; sleep: (ms: number) => Promise<void> } = {
-    now: () => performance.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  },
+  clock: BudgetClock = { now: () => performance.now(), sleep: abortableSleep },
+  /** Where a previous holder of the same budget left it (nextAt(), same clock). */
+  resumeAt?: number,
 ): RequestBudget {
   if (!Number.isFinite(perMinute) || perMinute < 1) {
     throw new RangeError(`a request budget needs at least 1 request a minute, got ${perMinute}`);
@@ -75,15 +106,19 @@ export function createRequestBudget(
   // A second's worth of requests may go at once; the minute as a whole stays within perMinute.
   const burst = Math.max(1, Math.floor(perMinute / 60));
   const toleranceMs = (burst - 1) * spacingMs;
-  let theoreticalArrival = -Infinity;
+  // A resumed budget starts with the burst its previous holder had left, not a fresh one.
+  let theoreticalArrival = resumeAt ?? -Infinity;
   return {
-    async take() {
+    async take(signal) {
+      signal?.throwIfAborted();
       const now = clock.now();
       const start = Math.max(theoreticalArrival, now);
       theoreticalArrival = start + spacingMs;
       const waitMs = start - toleranceMs - now;
-      if (waitMs > 0) await clock.sleep(waitMs);
+      if (waitMs > 0) await clock.sleep(waitMs, signal);
     },
+    // Earlier than now - tolerance is the same as now - tolerance: a whole burst is free.
+    nextAt: () => Math.max(theoreticalArrival, clock.now() - toleranceMs),
   };
 }
 
@@ -248,21 +283,27 @@ const pageSchema = z.object({
   }).passthrough().nullish(),
 }).passthrough();
 
-export interface PageProgress {
+export interface PageProgress<T = unknown> {
   page: number;
   fetched: number;
   /** meta.total when the endpoint reports it. */
   total: number | null;
+  /** This page's items. */
+  items: T[];
+  /** The page after it (null: it was the last): where a list stopped after it would resume. */
+  next: string | null;
 }
 
 export interface ListResult<T> {
   items: T[];
   pages: number;
   total: number | null;
+  /** Where to resume when shouldStop ended the list early; null when the list is complete. */
+  next: string | null;
 }
 
 export interface ListOptions<T> {
-  onPage?: (progress: PageProgress) => void | Promise<void>;
+  onPage?: (progress: PageProgress<T>) => void | Promise<void>;
   /** Stop after the page for which this returns true (the list is then partial). */
   stopAfter?: (pageItems: T[]) => boolean;
   /**
@@ -270,6 +311,16 @@ export interface ListOptions<T> {
    * with BisonIncompleteError instead of passing for the whole list.
    */
   requireTotal?: boolean;
+  /**
+   * Resume a list an earlier call left (its result's next), having fetched fetchedBefore items
+   * in pagesBefore pages: the completeness check counts them.
+   */
+  resume?: { from: string; fetchedBefore: number; pagesBefore: number };
+  /**
+   * Asked before each page after the first: true ends the list there, incomplete, with next
+   * saying where to resume.
+   */
+  shouldStop?: () => boolean;
 }
 
 function retryDelayMs(response: Response | null, attempt: number): number {
@@ -287,7 +338,8 @@ function laravelMessage(body: unknown): string | null {
 export function createBisonClient(options: BisonClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const doFetch = options.fetch ?? fetch;
-  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
+  const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, options.signal));
+  const signal = options.signal;
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 4;
   const budget = options.budget ??
@@ -325,7 +377,7 @@ export function createBisonClient(options: BisonClientOptions) {
     let method = init.method ?? "GET";
     let body = init.body;
     for (let hop = 0; hop <= maxRedirects; hop++) {
-      await budget.take();
+      await budget.take(signal);
       const response = await doFetch(target, {
         ...init,
         method,
@@ -336,7 +388,9 @@ export function createBisonClient(options: BisonClientOptions) {
           accept: "application/json",
           ...(body ? { "content-type": "application/json" } : {}),
         },
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal
+          ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal])
+          : AbortSignal.timeout(timeoutMs),
       });
       const location = response.headers.get("location");
       if (response.status < 300 || response.status > 399 || !location) return response;
@@ -364,6 +418,8 @@ export function createBisonClient(options: BisonClientOptions) {
         response = await send(url, init);
       } catch (error) {
         if (error instanceof BisonError) throw error;
+        // Ended from outside (a deadline, an open circuit): neither a failure nor worth a retry.
+        signal?.throwIfAborted();
         const timedOut = error instanceof DOMException && error.name === "TimeoutError";
         lastError = new BisonError(
           `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message}`,
@@ -417,14 +473,16 @@ export function createBisonClient(options: BisonClientOptions) {
   async function list<T>(
     path: string,
     schema: z.ZodType<T>,
-    { onPage, stopAfter, requireTotal = false }: ListOptions<T> = {},
+    { onPage, stopAfter, requireTotal = false, resume, shouldStop }: ListOptions<T> = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
-    let next: string | null = path;
-    let pages = 0;
+    let next: string | null = resume?.from ?? path;
+    let pages = resume?.pagesBefore ?? 0;
+    const fetchedBefore = resume?.fetchedBefore ?? 0;
     let total: number | null = null;
     const seen = new Set<string>();
     while (next) {
+      if (seen.size > 0 && shouldStop?.()) return { items, pages, total, next };
       if (seen.has(next)) throw new BisonError(`pagination loops back to ${next}`);
       seen.add(next);
       const page = pageSchema.safeParse(await request(next));
@@ -448,8 +506,6 @@ export function createBisonClient(options: BisonClientOptions) {
       }
       items.push(...pageItems);
       total = page.data.meta?.total ?? total;
-      await onPage?.({ page: pages, fetched: items.length, total });
-      if (stopAfter?.(pageItems)) return { items, pages, total };
       const cursor = page.data.meta?.next_cursor;
       if (page.data.links?.next) next = page.data.links.next;
       else if (cursor) {
@@ -457,26 +513,40 @@ export function createBisonClient(options: BisonClientOptions) {
         url.searchParams.set("cursor", cursor);
         next = url.toString();
       } else next = null;
+      await onPage?.({
+        page: pages,
+        fetched: fetchedBefore + items.length,
+        total,
+        items: pageItems,
+        next,
+      });
+      if (stopAfter?.(pageItems)) return { items, pages, total, next: null };
     }
+    const fetched = fetchedBefore + items.length;
     if (total === null && requireTotal) {
       throw new BisonIncompleteError(
-        `${path}: Bison gave no meta.total, so ${items.length} items cannot be known to be all`,
+        `${path}: Bison gave no meta.total, so ${fetched} items cannot be known to be all`,
       );
     }
-    if (total !== null && total !== items.length) {
+    if (total !== null && total !== fetched) {
       throw new BisonIncompleteError(
-        `${path}: fetched ${items.length} items but meta.total says ${total}`,
+        `${path}: fetched ${fetched} items but meta.total says ${total}`,
       );
     }
-    return { items, pages, total };
+    return { items, pages, total, next: null };
   }
 
   return {
     request,
     list,
-    /** The whole inventory: complete only when every page came and matched meta.total. */
-    listSenderEmails: (onPage?: (progress: PageProgress) => void | Promise<void>) =>
-      list("/api/sender-emails", senderEmailSchema, { onPage, requireTotal: true }),
+    /**
+     * The whole inventory: complete only when every page came and matched meta.total. A slice
+     * may stop it early (shouldStop) and a later one resume it where it stopped.
+     */
+    listSenderEmails: (
+      onPage?: (progress: PageProgress<SenderEmail>) => void | Promise<void>,
+      slice: Pick<ListOptions<SenderEmail>, "resume" | "shouldStop"> = {},
+    ) => list("/api/sender-emails", senderEmailSchema, { onPage, requireTotal: true, ...slice }),
     listWorkspaces: () => list("/api/workspaces/v1.1", workspaceSchema),
     /** Interested replies, page by page, until stopAfter says the rest is already known. */
     listInterestedReplies: (stopAfter?: (pageItems: BisonReply[]) => boolean) =>

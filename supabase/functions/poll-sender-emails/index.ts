@@ -8,6 +8,8 @@ Deno.serve(createPollHandler({
   cronSecret: Deno.env.get("CRON_SECRET"),
   store: databasePollStore(sql),
   clientFor: bisonClientFactory(sql),
-  defaultBudgetMs: Number(Deno.env.get("POLL_BUDGET_MS") ?? "120000"),
+  defaultBudgetMs: Number(Deno.env.get("POLL_BUDGET_MS") ?? "40000"),
+  defaultMaxPages: Number(Deno.env.get("POLL_MAX_PAGES") ?? "300"),
   defaultConcurrency: Number(Deno.env.get("POLL_CONCURRENCY") ?? "12"),
+  pageTimeoutMs: Number(Deno.env.get("POLL_PAGE_TIMEOUT_MS") ?? "10000"),
 }));
