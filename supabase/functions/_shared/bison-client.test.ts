@@ -320,6 +320,60 @@ Deno.test("the request budget spaces requests to stay within the rate a minute",
   assert.throws(() => createRequestBudget(0), RangeError);
 });
 
+Deno.test("a budget handed on goes on where it stood, without a fresh burst", async () => {
+  let now = 0;
+  const waits: number[] = [];
+  const clock = {
+    now: () => now,
+    sleep: (ms: number) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  };
+  const first = createRequestBudget(600, clock);
+  for (let i = 0; i < 10; i++) await first.take(); // the whole burst
+  const second = createRequestBudget(600, clock, first.nextAt());
+  await second.take();
+  assert.deepEqual(waits, [100], "the next holder waits for the next slot, as the first would");
+  now = 60_000;
+  assert.equal(second.nextAt(), 60_000 - 900, "long after, a whole burst is free again");
+});
+
+Deno.test("a list stopped early says where to resume, and the rest completes it", async () => {
+  await withSimulator(50, async ({ client }) => {
+    let pagesAsked = 0;
+    const first = await client.listSenderEmails(undefined, {
+      shouldStop: () => ++pagesAsked > 1,
+    });
+    assert.equal(first.items.length, 30, "two pages, then asked to stop");
+    assert.ok(first.next?.includes("page=3"), first.next ?? "no next");
+    const rest = await client.listSenderEmails(undefined, {
+      resume: { from: first.next!, fetchedBefore: 30, pagesBefore: 2 },
+    });
+    assert.equal(rest.next, null, "complete");
+    assert.equal(rest.pages, 4);
+    assert.equal(first.items.length + rest.items.length, 50, "counted against meta.total");
+  });
+});
+
+Deno.test("aborting a client ends its requests at once: no retry, no wait", async () => {
+  await withSimulator(40, async ({ simulator }) => {
+    simulator.injectFault({ path: "/api/sender-emails", status: 503 });
+    const abort = new AbortController();
+    const client = createBisonClient({
+      baseUrl: simulator.url,
+      apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: true,
+      signal: abort.signal,
+    });
+    const started = performance.now();
+    const listing = client.listSenderEmails();
+    setTimeout(() => abort.abort(new Error("slice over")), 50);
+    await assert.rejects(listing, /slice over/);
+    assert.ok(performance.now() - started < 400, "the retry's back-off was cut short");
+  });
+});
+
 Deno.test("every request of a client, retries included, takes a turn in its budget", async () => {
   await withSimulator(40, async ({ simulator }) => {
     simulator.injectFault({ path: "/api/sender-emails", page: 2, status: 503, times: 1 });
@@ -334,6 +388,7 @@ Deno.test("every request of a client, retries included, takes a turn in its budg
           taken++;
           return Promise.resolve();
         },
+        nextAt: () => 0,
       },
     });
     await client.listSenderEmails();
