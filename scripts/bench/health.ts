@@ -60,16 +60,18 @@ export async function seedWebhookHistory(
   sql: postgres.Sql,
   eventsPerHour: number,
   days: number,
+  /** The most recent days already seeded: only the older ones are written. */
+  { after = 0 }: { after?: number } = {},
 ): Promise<number> {
   console.error(
-    `• seeding ${days} days of webhook traffic (${eventsPerHour} events/hour/workspace)...`,
+    `• seeding ${days - after} days of webhook traffic (${eventsPerHour} events/hour/workspace)...`,
   );
   await sql`
     select private.create_webhook_event_partition(d::date)
-    from generate_series((now() - make_interval(days => ${days}) at time zone 'UTC')::date,
+    from generate_series(((now() - make_interval(days => ${days})) at time zone 'UTC')::date,
                          (now() at time zone 'UTC')::date, interval '1 day') d`;
   let events = 0;
-  for (let day = days; day >= 1; day--) {
+  for (let day = days; day > after; day--) {
     const [{ written }] = await sql`
       with written as (
         insert into private.webhook_events (connection_id, workspace_id, event_type,

@@ -122,6 +122,8 @@ export async function seedAgency(
              c.bounced_cum - c.first_bounced, c.day + interval '1 day 5 minutes'
       from bench_cumulative c
       where c.day < ${first}::date
+      -- Day by day, as the daily job writes them (each day's rows together on disk).
+      order by c.day, c.sender_email_id
       returning 1
     )
     select count(*)::int as snapshots from written`;
@@ -146,6 +148,8 @@ export async function bisonReportsEndOf(sql: postgres.Sql, day: string): Promise
 export interface Timed {
   ms: number;
   rows: number;
+  /** The time of each connection's call, in name order. */
+  perConnectionMs: number[];
 }
 
 /** One day for every connection, as the hourly job does it: one call per connection. */
@@ -158,13 +162,16 @@ export async function calculateDay(
     select id::text, timezone from public.bison_connections order by name`;
   const started = performance.now();
   let rows = 0;
+  const perConnectionMs: number[] = [];
   for (const { id, timezone } of ids) {
+    const callStarted = performance.now();
     const [row] = await sql<{ rows: number }[]>`
       select private.calculate_provider_performance(${id}::uuid, ${day}::date,
         ${asOfLocal}::timestamp at time zone ${timezone}) as rows`;
+    perConnectionMs.push(performance.now() - callStarted);
     rows += row.rows;
   }
-  return { ms: performance.now() - started, rows };
+  return { ms: performance.now() - started, rows, perConnectionMs };
 }
 
 async function dayFigures(sql: postgres.Sql, day: string) {
