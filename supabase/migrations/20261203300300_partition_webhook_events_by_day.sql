@@ -131,11 +131,8 @@ begin
   if existing is not null then
     return existing;
   end if;
-  -- toast_tuple_target: payloads (1.5 kB on average) are compressed from 128 bytes up, instead of
-  -- being stored whole under the 2 kB default.
   execute format(
-    'create table private.%I partition of private.webhook_events for values from (%L) to (%L) '
-    'with (toast_tuple_target = 128)',
+    'create table private.%I partition of private.webhook_events for values from (%L) to (%L)',
     partition_name, day::timestamp at time zone 'UTC', (day + 1)::timestamp at time zone 'UTC');
   execute format('alter table private.%I enable row level security', partition_name);
   execute format('revoke all on private.%I from public, anon, authenticated, service_role',

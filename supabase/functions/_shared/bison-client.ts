@@ -321,6 +321,8 @@ export interface ListOptions<T> {
    * saying where to resume.
    */
   shouldStop?: () => boolean;
+  /** False: the result's items stay empty (onPage takes each page's): the caller keeps less. */
+  collect?: boolean;
 }
 
 function retryDelayMs(response: Response | null, attempt: number): number {
@@ -473,9 +475,12 @@ export function createBisonClient(options: BisonClientOptions) {
   async function list<T>(
     path: string,
     schema: z.ZodType<T>,
-    { onPage, stopAfter, requireTotal = false, resume, shouldStop }: ListOptions<T> = {},
+    { onPage, stopAfter, requireTotal = false, resume, shouldStop, collect = true }: ListOptions<
+      T
+    > = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
+    let counted = 0;
     let next: string | null = resume?.from ?? path;
     let pages = resume?.pagesBefore ?? 0;
     const fetchedBefore = resume?.fetchedBefore ?? 0;
@@ -504,7 +509,8 @@ export function createBisonClient(options: BisonClientOptions) {
         }
         pageItems.push(item.data);
       }
-      items.push(...pageItems);
+      if (collect) items.push(...pageItems);
+      counted += pageItems.length;
       total = page.data.meta?.total ?? total;
       const cursor = page.data.meta?.next_cursor;
       if (page.data.links?.next) next = page.data.links.next;
@@ -515,14 +521,14 @@ export function createBisonClient(options: BisonClientOptions) {
       } else next = null;
       await onPage?.({
         page: pages,
-        fetched: fetchedBefore + items.length,
+        fetched: fetchedBefore + counted,
         total,
         items: pageItems,
         next,
       });
       if (stopAfter?.(pageItems)) return { items, pages, total, next: null };
     }
-    const fetched = fetchedBefore + items.length;
+    const fetched = fetchedBefore + counted;
     if (total === null && requireTotal) {
       throw new BisonIncompleteError(
         `${path}: Bison gave no meta.total, so ${fetched} items cannot be known to be all`,
@@ -545,7 +551,7 @@ export function createBisonClient(options: BisonClientOptions) {
      */
     listSenderEmails: (
       onPage?: (progress: PageProgress<SenderEmail>) => void | Promise<void>,
-      slice: Pick<ListOptions<SenderEmail>, "resume" | "shouldStop"> = {},
+      slice: Pick<ListOptions<SenderEmail>, "resume" | "shouldStop" | "collect"> = {},
     ) => list("/api/sender-emails", senderEmailSchema, { onPage, requireTotal: true, ...slice }),
     listWorkspaces: () => list("/api/workspaces/v1.1", workspaceSchema),
     /** Interested replies, page by page, until stopAfter says the rest is already known. */

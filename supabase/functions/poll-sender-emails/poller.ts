@@ -299,8 +299,10 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
       complete: false,
       error: null,
     };
-    // This slice's pages, and where to resume after the last of them.
+    // This slice's pages (only what the database keeps of each mailbox), and where to resume
+    // after the last of them.
     const fetched: SenderEmail[] = [];
+    let fetchedThisSlice = 0;
     let resumeAt = claimed.resume_url ?? "/api/sender-emails";
     // sync_progress at most once per interval: the first at once, the last before the end.
     let lastProgressAt = -Infinity;
@@ -329,7 +331,8 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
     );
     const onPage = async (progress: PageProgress<SenderEmail>) => {
       summary.pages++;
-      fetched.push(...progress.items);
+      for (const mailbox of progress.items) fetched.push(kept(mailbox));
+      fetchedThisSlice += progress.items.length;
       if (progress.next) resumeAt = progress.next;
       figures.pages = progress.page;
       figures.mailboxesSeen = progress.fetched;
@@ -359,7 +362,7 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
         await serialisedWrite(() =>
           options.store.checkpoint(
             sync_run_id,
-            fetched.map(kept),
+            fetched,
             result.next!,
             figures.pages,
             figures.mailboxesSeen,
@@ -369,7 +372,7 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
         return;
       }
       const { held, ...written } = await serialisedWrite(() =>
-        options.store.applySnapshot(sync_run_id, fetched.map(kept))
+        options.store.applySnapshot(sync_run_id, fetched)
       );
       Object.assign(figures, written);
       figures.complete = true;
@@ -380,12 +383,12 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
       if (run.signal.aborted) {
         // Stopped from outside (the slice's deadline, the breaker opening): the pages that came
         // are kept and the inventory goes on later from the page after them.
-        summary.mailboxes += fetched.length;
+        summary.mailboxes += fetchedThisSlice;
         await sendProgress();
         await serialisedWrite(() =>
           options.store.checkpoint(
             sync_run_id,
-            fetched.map(kept),
+            fetched,
             resumeAt,
             figures.pages,
             figures.mailboxesSeen,
