@@ -3,6 +3,7 @@
 // memory, 150 s of wall time (free plan). The target is under half of each.
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/function-limits.ts [--deliveries 1000]
+//     [--heap-mb 128]
 //
 // The data is the other benchmarks', built by their own code:
 // - health.ts's agency (35 workspaces, 17,136 mailboxes, 30 days of snapshots and webhook
@@ -10,10 +11,16 @@
 //   calculate-provider-performance (that day, both connections in one call) and
 //   insights/generate (the deterministic rules: no ANTHROPIC_API_KEY);
 // - poll.ts's simulated Bison (35 workspaces, 17,136 mailboxes, 190 ms a page), on a fresh
-//   database: poll-sender-emails as pg_cron calls it, then check-system-health/reconcile (every
-//   workspace), check-webhook-subscriptions (every workspace) and check-system-health/catch-up
-//   (one workspace);
-// - webhook.ts's traffic generator: --deliveries deliveries, one after another, averaged.
+//   database: poll-sender-emails as pg_cron calls it, slice after slice until no slice queues
+//   another (the worst slice reported), then check-system-health/reconcile (every workspace),
+//   check-webhook-subscriptions (every workspace) and check-system-health/catch-up (one
+//   workspace);
+// - webhook.ts's traffic generator: --deliveries deliveries, one after another, averaged; then
+//   flush-broadcasts as its cron job calls it (it runs until just after the next minute).
+//
+// --heap-mb caps every function's V8 heap (DENO_V8_FLAGS=--max-old-space-size), as a hosted
+// isolate's memory limit does: garbage is then collected before the process grows, and a function
+// that needed more would fail instead of being measured.
 //
 // How it measures: the gateway reports each function worker's pid; around each invocation this
 // reads the worker's /proc/<pid>/stat (user + system CPU of every thread of the process), resets
@@ -188,8 +195,8 @@ async function measureAll(bench: Bench, sql: postgres.Sql, invocations: Invocati
 }
 
 /** Phase 1: the health benchmark's agency. */
-async function onHealthAgency() {
-  const bench = await startBenchStack({}, { onWorker });
+async function onHealthAgency(functionEnv: Record<string, string>) {
+  const bench = await startBenchStack(functionEnv, { onWorker });
   const sql = postgres(bench.databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
     // The day the hourly job computes just after local midnight: yesterday, in Chicago (the first
@@ -243,9 +250,9 @@ async function onHealthAgency() {
 }
 
 /** Phase 2: the polling benchmark's simulated Bison, then webhook deliveries. */
-async function onPollAgency(deliveries: number) {
+async function onPollAgency(deliveries: number, functionEnv: Record<string, string>) {
   const { simulator, pages } = startPollAgency(pollBenchScale);
-  const bench = await startBenchStack({}, { onWorker });
+  const bench = await startBenchStack(functionEnv, { onWorker });
   const sql = postgres(bench.databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
     await registerPollAgency(sql, simulator, bench);
@@ -388,11 +395,21 @@ function printTable(measurements: Measurement[]) {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { deliveries: { type: "string", default: "1000" } },
+    options: {
+      deliveries: { type: "string", default: "1000" },
+      "heap-mb": { type: "string" },
+    },
   });
   const deliveries = positiveOption("deliveries", values.deliveries);
-  await onHealthAgency();
-  await onPollAgency(deliveries);
+  // --heap-mb caps every function's V8 heap (as a hosted isolate's memory limit caps it): V8 then
+  // collects garbage before the process grows, and a function needing more fails.
+  const functionEnv: Record<string, string> = values["heap-mb"]
+    ? {
+      DENO_V8_FLAGS: `--max-old-space-size=${positiveOption("heap-mb", values["heap-mb"])}`,
+    }
+    : {};
+  await onHealthAgency(functionEnv);
+  await onPollAgency(deliveries, functionEnv);
   printTable(measurements);
   if (problems.length) {
     console.log(

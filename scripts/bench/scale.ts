@@ -6,7 +6,10 @@
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/scale.ts --scale 1|10 [--events 20000]
 //     [--instances 4] [--steady-minutes 6] [--dead-connection | --no-dead-connection]
+//     [--heap-mb 128]
 //
+// --heap-mb caps every function's V8 heap, as a hosted isolate's memory limit does (see
+// function-limits.ts).
 // Runs on the bench stack (.local/bench, fsync on; never two benchmarks at once) and stops it at
 // the end. Progress goes to stderr, the table to stdout. Exit 1 when the work was not done (a
 // count off, a delivery refused, an inventory incomplete); a missed target is reported, never
@@ -580,7 +583,7 @@ async function polling(
 
 // ---------------------------------------------------------------------------------------------
 
-function printTable(scale: number) {
+function printTable(scale: number, heapMb?: string) {
   const width = Math.max(...rows.map((row) => row.what.length));
   const figureWidth = Math.max(...rows.map((row) => row.figure.length));
   console.log(
@@ -610,6 +613,7 @@ async function main(): Promise<number> {
       "steady-minutes": { type: "string", default: "6" },
       "dead-connection": { type: "boolean" },
       "no-dead-connection": { type: "boolean" },
+      "heap-mb": { type: "string" },
     },
   });
   const scale = positiveOption("scale", values.scale!);
@@ -621,8 +625,15 @@ async function main(): Promise<number> {
     ? false
     : values["dead-connection"] ?? scale === 1;
 
+  const functionEnv: Record<string, string> = values["heap-mb"]
+    ? {
+      DENO_V8_FLAGS: `--max-old-space-size=${positiveOption("heap-mb", values["heap-mb"])}`,
+    }
+    : {};
   const workers = new Map<string, number>();
-  const bench = await startBenchStack({}, { onWorker: (name, pid) => workers.set(name, pid) });
+  const bench = await startBenchStack(functionEnv, {
+    onWorker: (name, pid) => workers.set(name, pid),
+  });
   // pg_net's side of the queue belongs to the platform, as on hosted.
   const platform = postgres(platformDbUrl(bench.stack), { max: 1, onnotice: () => {} });
   const sql = postgres(bench.databaseUrl, {
@@ -650,7 +661,7 @@ async function main(): Promise<number> {
     await platform.end({ timeout: 5 }).catch(() => {});
     await bench.close();
   }
-  printTable(scale);
+  printTable(scale, values["heap-mb"]);
   if (problems.length) {
     console.log(`\nFAILED: the work measured was not done:\n  ${problems.join("\n  ")}`);
     return 1;

@@ -49,7 +49,9 @@ async function connectInstance(name: string, baseUrl: string, workspaceIds: numb
     assert.equal(added.code, 0, added.stderr);
     ids.push((added.result as { workspace_id: number }).workspace_id);
   }
-  // Other suites' workspaces may be due too: only ours are, from now on.
+  // Other suites' workspaces may be due too (or never polled yet): only ours are, from now on.
+  await sql`insert into private.workspace_poll_state (workspace_id)
+            select workspace_id from private.workspace_api_keys on conflict do nothing`;
   await sql`update private.workspace_poll_state set next_poll_at = 'infinity'
             where workspace_id <> all(${ids})`;
   return { connectionId, workspaceIds: ids };
