@@ -1,0 +1,240 @@
+// The agency overview: every client the user may see, behind-first, with today's numbers, the
+// month to date against target, the age of the last event, mailbox health and sync state.
+import { useMemo } from "preact/hooks";
+import { signal } from "@preact/signals";
+import type { Payload } from "../live.ts";
+import { usePageReads, useWorkspaceTopics } from "../hooks.ts";
+import { resource } from "../resource.ts";
+import {
+  type Kpis,
+  type MailboxHealth,
+  type Pacing,
+  type PacingStatus,
+  type PipelineHealth,
+  read,
+  type Workspace,
+} from "../data/model.ts";
+import { count, label } from "../format.ts";
+import { href } from "../route.ts";
+import { LiveBadge, PacingBar, Problem } from "../components/ui.tsx";
+import { type SyncProgress, syncProgressFrom, SyncState } from "../components/Sync.tsx";
+
+/** Interested leads first, then emails sent, then replies: the order agencies are judged in. */
+export const targetMetricOrder = ["interested", "emails_sent", "replies"];
+const statusRank: Record<PacingStatus, number> = { at_risk: 0, behind: 1, on_track: 2, ahead: 3 };
+
+export interface ClientRow {
+  workspace: Workspace;
+  today?: Kpis;
+  monthToDate?: Kpis;
+  pacing: Pacing[];
+  mailboxes?: MailboxHealth;
+  pipeline?: PipelineHealth;
+}
+
+export const workspaceName = (workspace: Pick<Workspace, "id" | "name">) =>
+  workspace.name?.trim() || `Workspace #${workspace.id}`;
+
+export function byMetricOrder(a: Pacing, b: Pacing) {
+  const rank = (metric: string) => {
+    const at = targetMetricOrder.indexOf(metric);
+    return at < 0 ? targetMetricOrder.length : at;
+  };
+  return rank(a.metric) - rank(b.metric) || a.metric.localeCompare(b.metric);
+}
+
+/** Behind first: the worst pacing status of the lead target, then the least of it reached. */
+export function behindFirst(a: ClientRow, b: ClientRow) {
+  const lead = (row: ClientRow) => row.pacing[0];
+  const rank = (row: ClientRow) => lead(row) ? statusRank[lead(row).pacing_status] ?? 4 : 5;
+  const reached = (row: ClientRow) => Number(lead(row)?.pct_of_target ?? Infinity);
+  return rank(a) - rank(b) || reached(a) - reached(b) ||
+    workspaceName(a.workspace).localeCompare(workspaceName(b.workspace));
+}
+
+function overviewReads() {
+  return {
+    workspaces: resource(read.workspaces),
+    kpis: resource(() => read.kpis(["today", "month_to_date"])),
+    pacing: resource(() => read.pacing()),
+    mailboxes: resource(() => read.mailboxHealth()),
+    pipeline: resource(() => read.pipelineHealth()),
+  };
+}
+
+export function Overview() {
+  const { reads, refreshAll } = usePageReads(overviewReads);
+  const syncs = useMemo(() => signal<ReadonlyMap<number, SyncProgress>>(new Map()), []);
+  const workspaces = reads.workspaces.data.value;
+  const onSync = (id: number) => (event: string, payload: Payload) => {
+    const next = new Map(syncs.value);
+    const progress = syncProgressFrom(event, payload);
+    if (progress) next.set(id, progress);
+    else next.delete(id);
+    syncs.value = next;
+    if (!progress) {
+      void reads.mailboxes.refresh();
+      void reads.pipeline.refresh();
+    }
+  };
+  useWorkspaceTopics(workspaces, (id) => [
+    {
+      topic: `workspace:${id}:metrics`,
+      onBroadcast: () => {
+        void reads.kpis.refresh();
+        void reads.pacing.refresh();
+        void reads.pipeline.refresh();
+      },
+    },
+    { topic: `workspace:${id}:sync`, onBroadcast: onSync(id) },
+  ], refreshAll);
+
+  const loaded = [reads.workspaces, reads.kpis, reads.pacing, reads.mailboxes, reads.pipeline]
+    .every((r) => r.data.value !== undefined);
+  const errors = Object.values(reads).map((r) => r.error.value).filter(Boolean);
+
+  const clientRows = useMemo<ClientRow[]>(() => {
+    if (!loaded || !workspaces) return [];
+    const kpis = reads.kpis.data.value ?? [];
+    const pacing = reads.pacing.data.value ?? [];
+    return workspaces.map((workspace) => ({
+      workspace,
+      today: kpis.find((k) => k.workspace_id === workspace.id && k.period === "today"),
+      monthToDate: kpis.find((k) =>
+        k.workspace_id === workspace.id && k.period === "month_to_date"
+      ),
+      pacing: pacing.filter((p) => p.workspace_id === workspace.id).sort(byMetricOrder),
+      mailboxes: reads.mailboxes.data.value?.find((m) => m.workspace_id === workspace.id),
+      pipeline: reads.pipeline.data.value?.find((p) => p.workspace_id === workspace.id),
+    })).sort(behindFirst);
+  }, [
+    loaded,
+    workspaces,
+    reads.kpis.data.value,
+    reads.pacing.data.value,
+    reads.mailboxes.data.value,
+    reads.pipeline.data.value,
+  ]);
+
+  const behind =
+    clientRows.filter((row) =>
+      row.pacing[0] && ["behind", "at_risk"].includes(row.pacing[0].pacing_status)
+    ).length;
+
+  return (
+    <main class="page overview">
+      <h1>Agency overview</h1>
+      {errors.map((message) => <Problem key={message} message={message} />)}
+      {!loaded ? <p class="muted">Loading…</p> : (
+        <>
+          <p class="summary" elementtiming="overview" data-ready="true">
+            {clientRows.length} {clientRows.length === 1 ? "client" : "clients"}
+            {behind ? `, ${behind} behind target` : ""}
+          </p>
+          {clientRows.length === 0
+            ? <p class="muted">No clients yet: you are not a member of any workspace.</p>
+            : <ClientTable rows={clientRows} syncs={syncs.value} />}
+        </>
+      )}
+    </main>
+  );
+}
+
+function ClientTable(
+  { rows, syncs }: { rows: ClientRow[]; syncs: ReadonlyMap<number, SyncProgress> },
+) {
+  return (
+    <table class="clients">
+      <thead>
+        <tr>
+          <th>Client</th>
+          <th>Today</th>
+          <th>Month to date vs target</th>
+          <th>Events</th>
+          <th>Mailboxes</th>
+          <th>Sync</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={row.workspace.id} data-workspace={row.workspace.id}>
+            <td class="client">
+              <a href={href.client(row.workspace.id)}>{workspaceName(row.workspace)}</a>
+            </td>
+            <td class="today">
+              <Counts kpis={row.today} period="today" />
+            </td>
+            <td class="mtd">
+              {row.pacing.length
+                ? row.pacing.map((p) => <PacingBar key={p.metric} pacing={p} />)
+                : (
+                  <>
+                    <Counts kpis={row.monthToDate} period="month_to_date" />
+                    <span class="muted">no target</span>
+                  </>
+                )}
+            </td>
+            <td class="events">
+              <LiveBadge lastEventAt={row.pipeline?.last_event_at} />
+              {row.pipeline && (
+                <div class={`webhook ${row.pipeline.webhook_status}`}>
+                  webhooks {row.pipeline.webhook_status} · {count(row.pipeline.events_24h)} in 24 h
+                  {row.pipeline.open_alerts ? ` · ${row.pipeline.open_alerts} open alerts` : ""}
+                </div>
+              )}
+            </td>
+            <td class="mailboxes">
+              <MailboxCounts health={row.mailboxes} />
+            </td>
+            <td class="sync">
+              <SyncState
+                progress={syncs.get(row.workspace.id)}
+                running={row.pipeline?.sync_running ?? false}
+                lastCompleteAt={row.pipeline?.last_complete_sync_at ?? null}
+              />
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const shownCounts = ["emails_sent", "replies", "interested"] as const;
+
+export function Counts({ kpis, period }: { kpis: Kpis | undefined; period: string }) {
+  if (!kpis) return <span class="muted">–</span>;
+  return (
+    <dl class="counts">
+      {shownCounts.map((metric) => (
+        <div key={metric}>
+          <dt>{label(metric)}</dt>
+          <dd data-metric={`${period}.${metric}`}>{count(kpis[metric])}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+export function MailboxCounts({ health }: { health: MailboxHealth | undefined }) {
+  if (!health) return <span class="muted">no mailboxes</span>;
+  return (
+    <div class="mailbox-counts">
+      <span data-value="connected">{count(health.connected)}</span>/
+      <span data-value="mailboxes_total">{count(health.mailboxes_total)}</span> connected
+      {health.disconnected > 0 && (
+        <span class="warn" data-value="disconnected">
+          {" · "}
+          {count(health.disconnected)} disconnected
+        </span>
+      )}
+      {health.burnt > 0 && (
+        <span class="bad" data-value="burnt">
+          {" · "}
+          {count(health.burnt)} burnt
+        </span>
+      )}
+      <div class="muted">capacity {count(health.daily_capacity)}/day</div>
+    </div>
+  );
+}
