@@ -13,7 +13,7 @@ import {
   stackConfig,
 } from "../local/config.ts";
 import { freshDatabase, stopDatabase } from "../local/database.ts";
-import { startGateway } from "../local/gateway.ts";
+import { type GatewayOptions, startGateway } from "../local/gateway.ts";
 import { localApiServices, stackApiContext } from "../local/api-services.ts";
 import { pgPaths, postgresRunning } from "../local/postgres.ts";
 
@@ -30,10 +30,14 @@ export async function assertBenchStackFree(stack: StackConfig): Promise<void> {
   );
 }
 
-/** With `clientApis`, the gateway also serves /realtime/v1 and the other client APIs. */
+/**
+ * With `clientApis`, the gateway also serves /realtime/v1 and the other client APIs; `onWorker`
+ * is told each function worker's pid.
+ */
 export async function startBenchStack(
   functionEnv: Record<string, string> = {},
-  { clientApis = false } = {},
+  { clientApis = false, onWorker }: { clientApis?: boolean } & Pick<GatewayOptions, "onWorker"> =
+    {},
 ) {
   const stack = stackConfig("bench");
   await assertBenchStackFree(stack);
@@ -53,6 +57,7 @@ export async function startBenchStack(
     : [];
   const gateway = await startGateway({
     services,
+    onWorker,
     apiKeys: [await roleKey("anon"), await roleKey("service_role")],
     port: stack.apiPort,
     jwtSecret: localJwtSecret,
@@ -90,4 +95,14 @@ export function positiveOption(name: string, raw: string): number {
     throw new Error(`--${name} must be a positive integer, got ${raw}`);
   }
   return value;
+}
+
+/** Runs a benchmark's main: its exit code, or 1 with the error's message when it throws. */
+export async function runBenchmark(main: () => Promise<number>): Promise<never> {
+  try {
+    Deno.exit(await main());
+  } catch (error) {
+    console.error(`\n✗ ${(error as Error).message}`);
+    Deno.exit(1);
+  }
 }

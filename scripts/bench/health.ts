@@ -7,7 +7,7 @@
 //   node_modules/.bin/deno run --allow-all scripts/bench/health.ts [--events-per-hour 28]
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { platformDbUrl, stackConfig } from "../local/config.ts";
+import { platformDbUrl, type StackConfig, stackConfig } from "../local/config.ts";
 import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { addDay, assertBenchStackFree } from "./bench-stack.ts";
 import {
@@ -18,23 +18,21 @@ import {
   targetMs,
 } from "./provider-performance.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: { "events-per-hour": { type: "string", default: "28" } },
-});
-const eventsPerHour = Number(values["events-per-hour"]);
-
-const stack = stackConfig("bench");
-await assertBenchStackFree(stack).catch((error) => {
-  console.error(`✗ ${error.message}`);
-  Deno.exit(1);
-});
-const url = await freshDatabase(stack);
-let exitCode = 0;
-const sql = postgres(url, { max: 2, prepare: false, onnotice: () => {} });
-try {
+/**
+ * The health benchmark's data: the provider benchmark's agency (35 workspaces, 17,136 mailboxes,
+ * 30 days of snapshots), 30 days of webhook traffic at `eventsPerHour` per workspace, and a day of
+ * run history for every cron job (written through the platform's connection to `stack`). Returns
+ * the number of webhook events written. `firstDay` is the provider benchmark's first computed day
+ * (its default when not given).
+ */
+export async function seedHealthAgency(
+  sql: postgres.Sql,
+  stack: StackConfig,
+  eventsPerHour: number,
+  firstDay?: string,
+): Promise<number> {
   console.error("• seeding 35 workspaces, 17,136 mailboxes and 30 days of snapshots...");
-  await seedAgency(sql, 1);
+  await seedAgency(sql, 1, firstDay);
   console.error(`• seeding 30 days of webhook traffic (${eventsPerHour} events/hour/workspace)...`);
   const [{ events }] = await sql`
     with written as (
@@ -59,39 +57,65 @@ try {
     from cron.job j, generate_series(now() - interval '1 day', now(), interval '5 minutes') t`
     .finally(() => platform.end());
   await sql`analyze`;
+  return events;
+}
 
-  const started = performance.now();
-  const [{ summary }] = await sql`select private.run_health_checks() as summary`;
-  const healthMs = performance.now() - started;
+/** Webhook events per hour and workspace in the health benchmark's 30 days of traffic. */
+export const healthBenchEventsPerHour = 28;
 
-  await bisonReportsEndOf(sql, firstDay);
-  const provider = await calculateDay(
-    sql,
-    firstDay,
-    `${addDay(firstDay)} 00:05`,
-  );
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { "events-per-hour": { type: "string", default: String(healthBenchEventsPerHour) } },
+  });
+  const eventsPerHour = Number(values["events-per-hour"]);
 
-  const [counts] = await sql`
+  const stack = stackConfig("bench");
+  await assertBenchStackFree(stack).catch((error) => {
+    console.error(`✗ ${error.message}`);
+    Deno.exit(1);
+  });
+  const url = await freshDatabase(stack);
+  let exitCode = 0;
+  const sql = postgres(url, { max: 2, prepare: false, onnotice: () => {} });
+  try {
+    const events = await seedHealthAgency(sql, stack, eventsPerHour);
+
+    const started = performance.now();
+    const [{ summary }] = await sql`select private.run_health_checks() as summary`;
+    const healthMs = performance.now() - started;
+
+    await bisonReportsEndOf(sql, firstDay);
+    const provider = await calculateDay(
+      sql,
+      firstDay,
+      `${addDay(firstDay)} 00:05`,
+    );
+
+    const [counts] = await sql`
     select (select count(*)::int from public.sender_emails) as mailboxes,
            (select count(*)::int from public.workspaces) as workspaces,
            (select count(*)::int from public.sender_email_daily_snapshots) as snapshots`;
-  console.log("\nHealth benchmark");
-  const rows = [
-    ["workspaces / mailboxes", `${counts.workspaces} / ${counts.mailboxes}`],
-    ["webhook events (30 days)", String(events)],
-    ["mailbox snapshots", String(counts.snapshots)],
-    [
-      "full health evaluation",
-      `${healthMs.toFixed(0)} ms (${summary.checks} checks, ${summary.unhealthy} unhealthy)`,
-    ],
-    ["provider snapshot + calculation", `${provider.ms.toFixed(0)} ms (${provider.rows} rows)`],
-  ];
-  for (const [name, value] of rows) console.log(`  ${name.padEnd(34)} ${value}`);
-  const met = healthMs < targetMs && provider.ms < targetMs;
-  console.log(`  ${"target (each under 1 s)".padEnd(34)} ${met ? "met" : "NOT met"}`);
-  if (counts.mailboxes !== 17_136 || provider.rows === 0 || summary.checks < 35) exitCode = 1;
-} finally {
-  await sql.end();
-  await stopDatabase(stack);
+    console.log("\nHealth benchmark");
+    const rows = [
+      ["workspaces / mailboxes", `${counts.workspaces} / ${counts.mailboxes}`],
+      ["webhook events (30 days)", String(events)],
+      ["mailbox snapshots", String(counts.snapshots)],
+      [
+        "full health evaluation",
+        `${healthMs.toFixed(0)} ms (${summary.checks} checks, ${summary.unhealthy} unhealthy)`,
+      ],
+      ["provider snapshot + calculation", `${provider.ms.toFixed(0)} ms (${provider.rows} rows)`],
+    ];
+    for (const [name, value] of rows) console.log(`  ${name.padEnd(34)} ${value}`);
+    const met = healthMs < targetMs && provider.ms < targetMs;
+    console.log(`  ${"target (each under 1 s)".padEnd(34)} ${met ? "met" : "NOT met"}`);
+    if (counts.mailboxes !== 17_136 || provider.rows === 0 || summary.checks < 35) exitCode = 1;
+  } finally {
+    await sql.end();
+    await stopDatabase(stack);
+  }
+  return exitCode;
 }
-Deno.exit(exitCode);
+
+if (import.meta.main) Deno.exit(await main());

@@ -6,102 +6,149 @@
 //     [--mailboxes 17136] [--page-ms 190] [--concurrency 12]
 import { parseArgs } from "node:util";
 import postgres from "postgres";
+import { bisonCliResult } from "../local/bison-cli.ts";
 import { startBenchStack } from "./bench-stack.ts";
-import { generateMailboxes, startBisonSimulator } from "../simulator/bison-simulator.ts";
+import {
+  type BisonSimulator,
+  generateMailboxes,
+  startBisonSimulator,
+} from "../simulator/bison-simulator.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    workspaces: { type: "string", default: "35" },
-    mailboxes: { type: "string", default: "17136" },
-    "page-ms": { type: "string", default: "190" },
-    concurrency: { type: "string", default: "12" },
-  },
-});
-const workspaceCount = Number(values.workspaces);
-const mailboxCount = Number(values.mailboxes);
-const pageMs = Number(values["page-ms"]);
-const target = { wallSeconds: 30, dbWriteSeconds: 2 };
+/** The polling benchmark's agency: `workspaces` workspaces sharing `mailboxes` mailboxes. */
+export interface PollAgencyOptions {
+  workspaces: number;
+  mailboxes: number;
+  /** The simulator's latency per page, in ms. */
+  pageMs: number;
+}
 
-const sizes = Array.from(
-  { length: workspaceCount },
-  (_, index) =>
-    Math.floor(mailboxCount / workspaceCount) + (index < mailboxCount % workspaceCount ? 1 : 0),
-);
-let nextId = 1;
-const simulator = startBisonSimulator({
-  latencyMs: pageMs,
-  workspaces: sizes.map((size, index) => {
-    const mailboxes = generateMailboxes(size, nextId);
-    nextId += size;
-    return {
-      id: index + 1,
-      name: `Client ${index + 1}`,
-      apiKey: `bench-key-${index + 1}`,
-      mailboxes,
-    };
-  }),
-});
-const bench = await startBenchStack({ POLL_CONCURRENCY: values.concurrency! });
-const sql = postgres(bench.databaseUrl, { max: 2, prepare: false, onnotice: () => {} });
-let exitCode = 0;
-try {
-  const [connection] = await sql`
-    insert into public.bison_connections (name, base_url) values ('bench', ${simulator.url})
-    returning id`;
+/** The scale the benchmarks poll at: an agency at full size, Bison answering a page in 190 ms. */
+export const pollBenchScale: PollAgencyOptions = { workspaces: 35, mailboxes: 17_136, pageMs: 190 };
+
+/** A simulated Bison holding the agency, and how many pages a full poll fetches. */
+export function startPollAgency(options: PollAgencyOptions) {
+  const sizes = Array.from(
+    { length: options.workspaces },
+    (_, index) =>
+      Math.floor(options.mailboxes / options.workspaces) +
+      (index < options.mailboxes % options.workspaces ? 1 : 0),
+  );
+  let nextId = 1;
+  const simulator = startBisonSimulator({
+    latencyMs: options.pageMs,
+    workspaces: sizes.map((size, index) => {
+      const mailboxes = generateMailboxes(size, nextId);
+      nextId += size;
+      return {
+        id: index + 1,
+        name: `Client ${index + 1}`,
+        apiKey: `bench-key-${index + 1}`,
+        mailboxes,
+      };
+    }),
+  });
+  const pages = sizes.reduce((sum, size) => sum + Math.max(1, Math.ceil(size / 15)), 0);
+  return { simulator, pages };
+}
+
+/**
+ * Connects the simulated agency as an operator does (`bison connect`, which also gives the
+ * connection its webhook URL; the simulator is on this machine, hence --allow-private-address),
+ * then gives every workspace its key.
+ */
+export async function registerPollAgency(
+  sql: postgres.Sql,
+  simulator: BisonSimulator,
+  bench: { databaseUrl: string; functionsUrl: string },
+) {
+  const connection = await bisonCliResult<{ connection_id: string }>(
+    ["connect", "--name", "bench", "--base-url", simulator.url, "--allow-private-address"],
+    { SUPABASE_DB_URL: bench.databaseUrl, SUPABASE_FUNCTIONS_URL: bench.functionsUrl },
+  );
   for (const workspace of simulator.workspaces) {
     const [row] = await sql`
       insert into public.workspaces (connection_id, bison_workspace_id, name)
-      values (${connection.id}, ${workspace.id}, ${workspace.name}) returning id`;
+      values (${connection.connection_id}, ${workspace.id}, ${workspace.name}) returning id`;
     await sql`select private.set_workspace_api_key(${row.id}, ${workspace.apiKey})`;
   }
-  const pages = sizes.reduce((sum, size) => sum + Math.max(1, Math.ceil(size / 15)), 0);
-  const lowerBoundSeconds = (pages * pageMs) / 1000;
-  console.error(
-    `bench: polling ${workspaceCount} workspaces, ${mailboxCount} mailboxes, ${pages} pages at ${pageMs} ms...`,
-  );
+}
 
-  const started = performance.now();
-  const response = await fetch(`${bench.functionsUrl}/poll-sender-emails`, {
-    method: "POST",
-    headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
-    body: JSON.stringify({ budget_ms: 300_000 }),
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      workspaces: { type: "string", default: String(pollBenchScale.workspaces) },
+      mailboxes: { type: "string", default: String(pollBenchScale.mailboxes) },
+      "page-ms": { type: "string", default: String(pollBenchScale.pageMs) },
+      concurrency: { type: "string", default: "12" },
+    },
   });
-  const summary = await response.json();
-  const wallSeconds = (performance.now() - started) / 1000;
-  if (!response.ok) throw new Error(`poll answered ${response.status}: ${JSON.stringify(summary)}`);
+  const workspaceCount = Number(values.workspaces);
+  const mailboxCount = Number(values.mailboxes);
+  const pageMs = Number(values["page-ms"]);
+  const target = { wallSeconds: 30, dbWriteSeconds: 2 };
 
-  const [stored] = await sql`
+  const { simulator, pages } = startPollAgency({
+    workspaces: workspaceCount,
+    mailboxes: mailboxCount,
+    pageMs,
+  });
+  const bench = await startBenchStack({ POLL_CONCURRENCY: values.concurrency! });
+  const sql = postgres(bench.databaseUrl, { max: 2, prepare: false, onnotice: () => {} });
+  let exitCode = 0;
+  try {
+    await registerPollAgency(sql, simulator, bench);
+    const lowerBoundSeconds = (pages * pageMs) / 1000;
+    console.error(
+      `bench: polling ${workspaceCount} workspaces, ${mailboxCount} mailboxes, ${pages} pages at ${pageMs} ms...`,
+    );
+
+    const started = performance.now();
+    const response = await fetch(`${bench.functionsUrl}/poll-sender-emails`, {
+      method: "POST",
+      headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
+      body: JSON.stringify({ budget_ms: 300_000 }),
+    });
+    const summary = await response.json();
+    const wallSeconds = (performance.now() - started) / 1000;
+    if (!response.ok) {
+      throw new Error(`poll answered ${response.status}: ${JSON.stringify(summary)}`);
+    }
+
+    const [stored] = await sql`
     select count(*)::int as mailboxes,
            (select count(*)::int from public.sender_email_sync_runs where complete) as complete_runs
     from public.sender_emails`;
-  const correct = stored.mailboxes === mailboxCount && stored.complete_runs === workspaceCount &&
-    summary.failed.length === 0;
-  const dbWriteSeconds = summary.db_write_ms / 1000;
-  const rows = [
-    ["workspaces polled", `${summary.workspaces} (${stored.complete_runs} complete)`],
-    ["mailboxes stored", `${stored.mailboxes} of ${mailboxCount}`],
-    ["pages fetched", String(pages)],
-    ["wall time of the poll", `${wallSeconds.toFixed(1)} s (target < ${target.wallSeconds} s)`],
-    [
-      "time writing to the database",
-      `${dbWriteSeconds.toFixed(2)} s (target < ${target.dbWriteSeconds} s)`,
-    ],
-    ["sequential page-time lower bound", `${lowerBoundSeconds.toFixed(0)} s`],
-    ["lower bound ÷ wall time", `${(lowerBoundSeconds / wallSeconds).toFixed(1)}×`],
-    ["concurrency", values.concurrency!],
-  ];
-  console.log("\nMailbox poll benchmark");
-  for (const [name, value] of rows) console.log(`  ${name.padEnd(34)} ${value}`);
-  const met = wallSeconds < target.wallSeconds && dbWriteSeconds < target.dbWriteSeconds;
-  console.log(`  ${"targets".padEnd(34)} ${met ? "met" : "NOT met"}`);
-  if (!correct) {
-    console.log("  counts are WRONG: " + JSON.stringify({ stored, failed: summary.failed }));
-    exitCode = 1;
+    const correct = stored.mailboxes === mailboxCount && stored.complete_runs === workspaceCount &&
+      summary.failed.length === 0;
+    const dbWriteSeconds = summary.db_write_ms / 1000;
+    const rows = [
+      ["workspaces polled", `${summary.workspaces} (${stored.complete_runs} complete)`],
+      ["mailboxes stored", `${stored.mailboxes} of ${mailboxCount}`],
+      ["pages fetched", String(pages)],
+      ["wall time of the poll", `${wallSeconds.toFixed(1)} s (target < ${target.wallSeconds} s)`],
+      [
+        "time writing to the database",
+        `${dbWriteSeconds.toFixed(2)} s (target < ${target.dbWriteSeconds} s)`,
+      ],
+      ["sequential page-time lower bound", `${lowerBoundSeconds.toFixed(0)} s`],
+      ["lower bound ÷ wall time", `${(lowerBoundSeconds / wallSeconds).toFixed(1)}×`],
+      ["concurrency", values.concurrency!],
+    ];
+    console.log("\nMailbox poll benchmark");
+    for (const [name, value] of rows) console.log(`  ${name.padEnd(34)} ${value}`);
+    const met = wallSeconds < target.wallSeconds && dbWriteSeconds < target.dbWriteSeconds;
+    console.log(`  ${"targets".padEnd(34)} ${met ? "met" : "NOT met"}`);
+    if (!correct) {
+      console.log("  counts are WRONG: " + JSON.stringify({ stored, failed: summary.failed }));
+      exitCode = 1;
+    }
+  } finally {
+    await sql.end();
+    await bench.close();
+    await simulator.close();
   }
-} finally {
-  await sql.end();
-  await bench.close();
-  await simulator.close();
+  return exitCode;
 }
-Deno.exit(exitCode);
+
+if (import.meta.main) Deno.exit(await main());

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { dbUrl, stackConfig } from "../local/config.ts";
 import { freshDatabase, stopDatabase } from "../local/database.ts";
-import { addDay, assertBenchStackFree, positiveOption } from "./bench-stack.ts";
+import { addDay, assertBenchStackFree, positiveOption, runBenchmark } from "./bench-stack.ts";
 
 export const targetMs = 1000;
 const workspaces = 35;
@@ -32,11 +32,16 @@ const connections = [
 /**
  * The agency, generated in SQL with deterministic hashes: connections, workspaces, mailboxes
  * (Google/Microsoft/unknown, four resellers, mostly connected, a few disconnected or removed),
- * each mailbox's sends, replies and bounces for every day from 30 days before `firstDay` to the
- * last computed day (temp table bench_cumulative, with lifetime totals), and a daily snapshot with
- * running totals for each of the 30 days before `firstDay`. Returns the number of snapshots.
+ * each mailbox's sends, replies and bounces for every day from 30 days before `first` (default
+ * `firstDay`) to the last computed day (temp table bench_cumulative, with lifetime totals), and a
+ * daily snapshot with running totals for each of the 30 days before `first`. Returns the number
+ * of snapshots.
  */
-export async function seedAgency(sql: postgres.Sql, days: number): Promise<number> {
+export async function seedAgency(
+  sql: postgres.Sql,
+  days: number,
+  first = firstDay,
+): Promise<number> {
   for (const connection of connections) {
     await sql`
       insert into public.bison_connections (name, base_url, timezone)
@@ -64,7 +69,7 @@ export async function seedAgency(sql: postgres.Sql, days: number): Promise<numbe
       case when h % 20 < 11 then 'Google' when h % 20 < 19 then 'Microsoft' end,
       (array['Zapmail', 'CheapInboxes', 'ScaledMail', 'Mailr', null])[1 + (h / 20) % 5],
       0, 0, 0,
-      case when h % 100 = 99 then ${firstDay}::date - 40 end
+      case when h % 100 = 99 then ${first}::date - 40 end
     from generate_series(1, ${mailboxes}::int) i
     cross join lateral (select hashint4(i)::bigint & 2147483647 as h) hash
     join public.workspaces w on w.bison_workspace_id = ((i - 1) % ${workspaces}::int) + 1`;
@@ -83,10 +88,10 @@ export async function seedAgency(sql: postgres.Sql, days: number): Promise<numbe
                 then 1 else 0 end as bounces,
            m.id * 7 % 3000 as base_sent
     from public.sender_emails m
-    cross join generate_series(${firstDay}::date - ${historyDays}::int,
-                               ${firstDay}::date + ${days - 1}::int, interval '1 day') d
+    cross join generate_series(${first}::date - ${historyDays}::int,
+                               ${first}::date + ${days - 1}::int, interval '1 day') d
     cross join lateral (
-      select hashint4(m.id::int * 37 + (d::date - ${firstDay}::date))::bigint & 2147483647 as h
+      select hashint4(m.id::int * 37 + (d::date - ${first}::date))::bigint & 2147483647 as h
     ) hash
     where m.removed_at is null`;
   await sql`
@@ -111,7 +116,7 @@ export async function seedAgency(sql: postgres.Sql, days: number): Promise<numbe
              c.bounced_cum, c.sent_cum - c.first_sent, c.replies_cum - c.first_replies,
              c.bounced_cum - c.first_bounced, c.day + interval '1 day 5 minutes'
       from bench_cumulative c
-      where c.day < ${firstDay}::date
+      where c.day < ${first}::date
       returning 1
     )
     select count(*)::int as snapshots from written`;
@@ -296,11 +301,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(`\n✗ ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runBenchmark(main);

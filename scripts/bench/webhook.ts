@@ -33,7 +33,13 @@ import { poolerServerConnections } from "../local/pooler.ts";
 import { bisonCliResult } from "../local/bison-cli.ts";
 import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
-import { addDay, assertBenchStackFree, percentile, positiveOption } from "./bench-stack.ts";
+import {
+  addDay,
+  assertBenchStackFree,
+  percentile,
+  positiveOption,
+  runBenchmark,
+} from "./bench-stack.ts";
 import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
 
 interface Gateway {
@@ -163,14 +169,14 @@ async function snapshotFunctions(stack: StackConfig): Promise<string> {
  * The bench gateway lives only as long as a benchmark, so a taken port means another benchmark
  * (this one or scripts/bench/poll.ts) is using .local/bench: refuse before wiping its database.
  */
-interface Connection {
+export interface Connection {
   connection_id: string;
   webhook_url: string;
   tokenSha256: string;
 }
 
 /** Creates a connection with the admin CLI, as an operator would. */
-async function connectBison(stack: StackConfig, name: string): Promise<Connection> {
+export async function connectBison(stack: StackConfig, name: string): Promise<Connection> {
   const result = await bisonCliResult<{ connection_id: string; webhook_url: string }>(
     [
       "connect",
@@ -263,7 +269,7 @@ function localMidnight(day: string): number {
   return wall - zoneOffsetMs(first);
 }
 
-interface Traffic {
+export interface Traffic {
   /** Every delivery in sending order (unique events and re-sends), as JSON text. */
   bodies: string[];
   unique: number;
@@ -277,7 +283,7 @@ interface Traffic {
 /** Bison timestamps carry microseconds: 2026-11-20T14:03:11.123000Z. */
 const bisonTime = (ms: number) => new Date(ms).toISOString().replace("Z", "000Z");
 
-function generateTraffic(uniqueEvents: number, seed: number): Traffic {
+export function generateTraffic(uniqueEvents: number, seed: number): Traffic {
   const random = randomGenerator(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const pickType = weightedPicker(eventTypes, eventTypes.map((type) => typeWeights[type]), random);
@@ -915,11 +921,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main());
-  } catch (error) {
-    console.error(`\n✗ ${(error as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runBenchmark(main);

@@ -162,3 +162,6 @@ export function watchedToml<T>(path: string): () => T {
     return contents;
   };
 }
+
+/** The pinned Supabase CLI (package.json), installed by npm ci. */
+export const supabaseCli = join(repoRoot, "node_modules", ".bin", "supabase");

@@ -174,3 +174,24 @@ Deno.test("client APIs need one of the project's API keys, except on their open 
     assert.equal((await call("/auth/v1/user", { method: "OPTIONS" })).status, 200, "preflight");
   }, { services: [service], apiKeys: ["anon-key", "service-key"] });
 });
+
+Deno.test("a function resolves modules with its own import map only, never the root deno.json", async () => {
+  const lines: string[] = [];
+  const gateway = await startGateway({
+    port: 0,
+    jwtSecret,
+    functionDirs: [fixtures],
+    configPath: join(repoRoot, "supabase", "config.toml"),
+    env: { SUPABASE_URL: "http://127.0.0.1:1", SUPABASE_DB_URL: "postgresql://unused" },
+    log: (line) => lines.push(line),
+  });
+  try {
+    const response = await fetch(`${gateway.url}/functions/v1/no-import-map`, {
+      headers: { authorization: `Bearer ${await token({ role: "anon", exp: inAnHour() })}` },
+    });
+    assert.equal(response.status, 503, JSON.stringify(await response.json()));
+    assert.match(lines.join("\n"), /Import "zod" not a dependency/);
+  } finally {
+    await gateway.close();
+  }
+});

@@ -1,11 +1,19 @@
 // The local stand-in for Supabase's functions gateway: serves every function folder under
 // /functions/v1/<name>/..., enforces verify_jwt per function from supabase/config.toml, and runs
 // each function in its own Deno process with only the environment the hosted runtime provides,
-// handing it the same path the hosted runtime does (/<name>/...).
-import { join } from "node:path";
+// handing it the same path the hosted runtime does (/<name>/...). A function runs from a copy of
+// exactly what `supabase functions deploy` uploads for it, resolving modules with only the import
+// map deploy sends (function-upload.ts): what would not deploy does not run here either.
+import { dirname, join } from "node:path";
 import { readEnvFile, repoRoot, watchedToml } from "./config.ts";
 import { verifyJwt } from "./jwt.ts";
 import { localApiServices, stackApiContext } from "./api-services.ts";
+import {
+  denoCaStore,
+  materialiseUpload,
+  moduleResolutionArgs,
+  projectLayout,
+} from "./function-upload.ts";
 
 /**
  * A client API the stack serves beside the functions, on the same origin as hosted Supabase does
@@ -43,6 +51,8 @@ export interface GatewayOptions {
   functionDirs?: string[];
   configPath?: string;
   log?: (line: string) => void;
+  /** Told the process id of every function worker it starts (benchmarks read its /proc). */
+  onWorker?: (name: string, pid: number) => void;
 }
 
 export interface Gateway {
@@ -133,19 +143,23 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
   let functions: Map<string, string> | null = null;
   const knownFunctions = () => functions ??= discoverFunctions(functionDirs);
 
-  // Like `supabase functions serve`, a change to any function's code (or shared code) takes
-  // effect on the next request: running workers are stopped and start again lazily.
+  // Like `supabase functions serve`, a change to any function's code, shared code or import map
+  // takes effect on the next request: running workers are stopped and start again lazily.
   const watcher = Deno.watchFs(functionDirs, { recursive: true });
   (async () => {
     for await (const event of watcher) {
       functions = null;
-      if (!event.paths.some((path) => path.endsWith(".ts"))) continue;
+      if (!event.paths.some((path) => /\.(ts|json|jsonc)$/.test(path))) continue;
       for (const [name, worker] of [...workers]) {
         workers.delete(name);
         worker.then((w) => w.process.kill("SIGTERM")).catch(() => {});
       }
     }
   })().catch(() => {});
+
+  // Each worker runs from its own copy of what deploy uploads, removed when it exits.
+  const layout = { ...projectLayout, configPath: options.configPath ?? projectLayout.configPath };
+  let runRoot: string | undefined;
 
   function spawnWorker(name: string, entrypoint: string): Promise<FunctionWorker> {
     // Assigned below; the exit handler compares against it.
@@ -162,24 +176,30 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
       const value = Deno.env.get(key);
       if (value !== undefined && env[key] === undefined) env[key] = value;
     }
+    // Without the repository's lock file a function resolves its npm packages as deploy's bundler
+    // does, so its first start may fetch some: trust the machine's CA store for that as well.
+    env.DENO_TLS_CA_STORE ??= denoCaStore;
+    runRoot ??= Deno.makeTempDirSync({ prefix: "functions-gateway-" });
+    const run = materialiseUpload(name, dirname(entrypoint), runRoot, layout);
     const process = new Deno.Command(denoBinary, {
       args: [
         "run",
         "--allow-net",
         "--allow-env",
-        "--allow-read",
+        `--allow-read=${run.dir}`,
         "--allow-sys",
         "--no-prompt",
-        "--config",
-        join(repoRoot, "deno.json"),
-        entrypoint,
+        ...moduleResolutionArgs(run.importMap),
+        run.entrypoint,
       ],
+      cwd: run.dir,
       env,
       clearEnv: true,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    options.onWorker?.(name, process.pid);
     self = new Promise<FunctionWorker>((resolve, reject) => {
       let ready = false;
       const timer = setTimeout(() => {
@@ -207,6 +227,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Only forget this worker: after a reload, the map may already hold its replacement.
         if (workers.get(name) === self) workers.delete(name);
         clearTimeout(timer);
+        Deno.remove(run.dir, { recursive: true }).catch(() => {});
         if (!ready) {
           reject(new Error(`function ${name} exited (code ${status.code}) before serving`));
         } else if (!abort.signal.aborted) log(`[${name}] exited with code ${status.code}`);
@@ -305,6 +326,7 @@ export function startGateway(options: GatewayOptions): Promise<Gateway> {
         }
       }
       await server.finished;
+      if (runRoot) await Deno.remove(runRoot, { recursive: true }).catch(() => {});
     },
   });
 }

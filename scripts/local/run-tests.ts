@@ -13,6 +13,7 @@ import {
   repoRoot,
   stackConfig,
   stackEnv,
+  supabaseCli,
 } from "./config.ts";
 import { cliDatabaseUrl, freshDatabase, psqlCommand, psqlFile, stopDatabase } from "./database.ts";
 
@@ -27,7 +28,6 @@ interface StepResult {
 
 const stack = stackConfig("test");
 const deno = Deno.execPath();
-const supabaseCli = join(repoRoot, "node_modules", ".bin", "supabase");
 const results: StepResult[] = [];
 
 /** Runs a command, streaming its output, and returns whether it succeeded and what it printed. */

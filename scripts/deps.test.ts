@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { auditImportMaps, importMapFiles, withVersion } from "./deps.ts";
+
+Deno.test("every import map (root and each function's) pins each npm package at one exact version", () => {
+  const files = importMapFiles();
+  assert.ok(files.some((file) => file.path === "deno.json"));
+  assert.ok(files.some((file) => file.path === "supabase/functions/insights/deno.json"));
+  const { packages, problems } = auditImportMaps(files);
+  assert.deepEqual(problems, []);
+  assert.ok(packages.some((entry) => entry.name === "@supabase/supabase-js"));
+});
+
+Deno.test("the audit names a package pinned at two versions, a range, a non-npm import and extra keys", () => {
+  const { problems } = auditImportMaps([
+    { path: "deno.json", text: '{"imports": {"zod": "npm:zod@4.6.7"}, "fmt": {}}' },
+    {
+      path: "supabase/functions/a/deno.json",
+      text: '{"imports": {"zod": "npm:zod@4.6.8", "x": "https://example.test/x.ts"}}',
+    },
+    {
+      path: "supabase/functions/b/deno.json",
+      text: '{"imports": {"postgres": "npm:postgres@^3.4.0"}, "compilerOptions": {}}',
+    },
+  ]);
+  assert.deepEqual(problems, [
+    'supabase/functions/a/deno.json: "x" is https://example.test/x.ts, not a pinned npm: package',
+    "supabase/functions/b/deno.json: a function's map holds imports only, not compilerOptions",
+    "supabase/functions/b/deno.json: postgres@^3.4.0 is not an exact version",
+    "zod is pinned at 4.6.7 and 4.6.8 (deno.json 4.6.7, supabase/functions/a/deno.json 4.6.8)",
+  ]);
+});
+
+Deno.test("set changes only the named package, subpaths included, and keeps the layout", () => {
+  const text = `{
+  "imports": {
+    "@supabase/supabase-js": "npm:@supabase/supabase-js@2.119.1",
+    "zod": "npm:zod@4.6.7",
+    "zod/mini": "npm:zod@4.6.7/mini",
+    "zod-extra": "npm:zod-extra@1.0.0"
+  }
+}
+`;
+  assert.equal(
+    withVersion(text, "zod", "4.6.8"),
+    text.replaceAll("npm:zod@4.6.7", "npm:zod@4.6.8"),
+  );
+  assert.equal(
+    withVersion(text, "@supabase/supabase-js", "2.120.0"),
+    text.replace("supabase-js@2.119.1", "supabase-js@2.120.0"),
+  );
+});
