@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Entry point of `npm start`, `npm stop` and `npm test`: installs what a fresh machine lacks
-# (Debian's PostgreSQL 15 packages, then the pinned npm packages that carry Deno and the Supabase
-# CLI), then hands over to the TypeScript stack scripts run by that pinned Deno.
+# (Debian's PostgreSQL 15 packages, Debian's Chromium for the dashboard's browser tests, then the
+# pinned npm packages that carry Deno, the Supabase CLI and the dashboard's build), then hands over
+# to the TypeScript stack scripts run by that pinned Deno.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -35,6 +36,22 @@ ensure_system_packages() {
   apt-get install -y -qq "${pg_packages[@]}" util-linux >&2
 }
 
+# The dashboard's browser tests drive Debian's Chromium (headless, through playwright-core): only
+# `npm test` needs it. Its recommended packages (printing, desktop integration) are left out.
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Chromium is missing (the dashboard's browser tests use it). Install it with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium" >&2
+    echo "then run this command again." >&2
+    exit 1
+  fi
+  echo "Installing Chromium from Debian for the dashboard's browser tests (once)..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends chromium >&2
+}
+
 # npm ci only when the lock file changed since the last install, so warm runs stay fast.
 ensure_node_modules() {
   local stamp=node_modules/.installed-lock.sha256
@@ -43,7 +60,7 @@ ensure_node_modules() {
   if [ -x node_modules/.bin/deno ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
     return 0
   fi
-  echo "Installing the pinned npm packages (deno, supabase CLI)..." >&2
+  echo "Installing the pinned npm packages (deno, supabase CLI, the dashboard's build)..." >&2
   npm ci --no-audit --no-fund >&2
   echo "$want" >"$stamp"
 }
@@ -53,6 +70,7 @@ ensure_node_modules
 
 command=${1:?usage: run.sh start|stop|status|test [args]}
 shift
+if [ "$command" = test ]; then ensure_chromium; fi
 case "$command" in
   test) exec node_modules/.bin/deno run --allow-all scripts/local/run-tests.ts "$@" ;;
   *) exec node_modules/.bin/deno run --allow-all scripts/local/stack.ts "$command" "$@" ;;
