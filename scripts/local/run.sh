@@ -22,34 +22,34 @@ missing_system_packages() {
   return 1
 }
 
-ensure_system_packages() {
-  missing_system_packages || return 0
+# Installs Debian packages as root; otherwise says which command to run, and stops.
+apt_install() {
+  local what=$1
+  shift
   if [ "$(id -u)" -ne 0 ]; then
-    echo "PostgreSQL 15 with pg_cron, pgTAP, plpgsql_check and PgBouncer is missing. Install it with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y ${pg_packages[*]}" >&2
+    echo "$what is missing. Install it with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y $*" >&2
     echo "then run this command again." >&2
     exit 1
   fi
-  echo "Installing PostgreSQL 15, pg_cron, pgTAP, plpgsql_check and PgBouncer from Debian (once)..." >&2
+  echo "Installing $what from Debian (once)..." >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq "${pg_packages[@]}" util-linux >&2
+  apt-get install -y -qq "$@" >&2
+}
+
+ensure_system_packages() {
+  missing_system_packages || return 0
+  apt_install "PostgreSQL 15 with pg_cron, pgTAP, plpgsql_check and PgBouncer" \
+    "${pg_packages[@]}" util-linux
 }
 
 # The dashboard's browser tests drive Debian's Chromium (headless, through playwright-core): only
-# `npm test` needs it. Its recommended packages (printing, desktop integration) are left out.
+# `npm test` needs it. Of its recommended packages only the fonts its screenshots show are kept.
 ensure_chromium() {
   [ -x /usr/bin/chromium ] && return 0
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "Chromium is missing (the dashboard's browser tests use it). Install it with:" >&2
-    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends chromium" >&2
-    echo "then run this command again." >&2
-    exit 1
-  fi
-  echo "Installing Chromium from Debian for the dashboard's browser tests (once)..." >&2
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends chromium >&2
+  apt_install "Chromium (the dashboard's browser tests use it)" --no-install-recommends \
+    chromium fonts-liberation
 }
 
 # npm ci only when the lock file changed since the last install, so warm runs stay fast.
