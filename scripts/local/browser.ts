@@ -1,6 +1,6 @@
 // Debian's Chromium, headless, driven by playwright-core: how the tests and benchmarks look at
 // the dashboard as a user would. Every launch gets a fresh profile and no background traffic.
-import { type BrowserContext, chromium } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const chromiumPath = "/usr/bin/chromium";
 
@@ -43,4 +43,17 @@ export async function launchBrowser(): Promise<Browser> {
       await Deno.remove(profile, { recursive: true }).catch(() => {});
     },
   };
+}
+
+/** Signs in through the dashboard's own form and waits for the signed-in frame. */
+export async function signInToDashboard(
+  page: Page,
+  dashboardUrl: string,
+  login: { email: string; password: string },
+): Promise<void> {
+  await page.goto(dashboardUrl);
+  await page.fill('input[name="email"]', login.email);
+  await page.fill('input[name="password"]', login.password);
+  await page.click('button[type="submit"]');
+  await page.waitForSelector(`[data-user="${login.email}"]`);
 }

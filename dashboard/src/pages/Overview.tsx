@@ -89,12 +89,15 @@ export function Overview() {
     { topic: `workspace:${id}:sync`, onBroadcast: onSync(id) },
   ], refreshAll);
 
-  const loaded = [reads.workspaces, reads.kpis, reads.pacing, reads.mailboxes, reads.pipeline]
-    .every((r) => r.data.value !== undefined);
-  const errors = Object.values(reads).map((r) => r.error.value).filter(Boolean);
+  const all = Object.values(reads);
+  // Rows show once every read has answered; a read that failed leaves its columns empty and
+  // says why above the table.
+  const settled = all.every((r) => r.data.value !== undefined || r.error.value !== null);
+  const loaded = all.every((r) => r.data.value !== undefined);
+  const errors = all.map((r) => r.error.value).filter(Boolean);
 
   const clientRows = useMemo<ClientRow[]>(() => {
-    if (!loaded || !workspaces) return [];
+    if (!settled || !workspaces) return [];
     const kpis = reads.kpis.data.value ?? [];
     const pacing = reads.pacing.data.value ?? [];
     return workspaces.map((workspace) => ({
@@ -108,7 +111,7 @@ export function Overview() {
       pipeline: reads.pipeline.data.value?.find((p) => p.workspace_id === workspace.id),
     })).sort(behindFirst);
   }, [
-    loaded,
+    settled,
     workspaces,
     reads.kpis.data.value,
     reads.pacing.data.value,
@@ -125,9 +128,9 @@ export function Overview() {
     <main class="page overview">
       <h1>Agency overview</h1>
       {errors.map((message) => <Problem key={message} message={message} />)}
-      {!loaded ? <p class="muted">Loading…</p> : (
+      {!settled || !workspaces ? <p class="muted">Loading…</p> : (
         <>
-          <p class="summary" elementtiming="overview" data-ready="true">
+          <p class="summary" elementtiming="overview" data-ready={loaded ? "true" : undefined}>
             {clientRows.length} {clientRows.length === 1 ? "client" : "clients"}
             {behind ? `, ${behind} behind target` : ""}
           </p>
