@@ -77,7 +77,16 @@ export function Overview() {
       void reads.pipeline.refresh();
     }
   };
-  useWorkspaceTopics(workspaces, (id) => [
+  const all = Object.values(reads);
+  // Rows show once every read has answered; a read that failed leaves its columns empty and
+  // says why above the table.
+  const settled = all.every((r) => r.data.value !== undefined || r.error.value !== null);
+  const loaded = all.every((r) => r.data.value !== undefined);
+  const errors = all.map((r) => r.error.value).filter(Boolean);
+
+  // Joined once the first reads have answered: the joins do not compete with the first paint, and
+  // the read that follows the joins catches up with anything sent meanwhile.
+  useWorkspaceTopics(settled ? workspaces : undefined, (id) => [
     {
       topic: `workspace:${id}:metrics`,
       onBroadcast: () => {
@@ -88,13 +97,6 @@ export function Overview() {
     },
     { topic: `workspace:${id}:sync`, onBroadcast: onSync(id) },
   ], refreshAll);
-
-  const all = Object.values(reads);
-  // Rows show once every read has answered; a read that failed leaves its columns empty and
-  // says why above the table.
-  const settled = all.every((r) => r.data.value !== undefined || r.error.value !== null);
-  const loaded = all.every((r) => r.data.value !== undefined);
-  const errors = all.map((r) => r.error.value).filter(Boolean);
 
   const clientRows = useMemo<ClientRow[]>(() => {
     if (!settled || !workspaces) return [];
