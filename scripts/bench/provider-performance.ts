@@ -247,8 +247,7 @@ async function main(): Promise<number> {
     const providers = await sql`
       select coalesce(provider, 'unknown') as provider, sum(mailboxes_total)::int as mailboxes,
              sum(emails_sent_day)::int as sent, sum(emails_sent_30d)::int as sent_30d,
-             round(100 * sum(unique_replies_30d)::numeric / nullif(sum(emails_sent_30d), 0), 2)
-               as reply_pct_30d,
+             private.percent_of(sum(unique_replies_30d), sum(emails_sent_30d)) as reply_pct_30d,
              sum(burnt_mailboxes)::int as burnt
       from public.provider_performance_history where day = ${lastDay}::date
       group by 1 order by 1`;

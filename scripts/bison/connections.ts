@@ -145,7 +145,8 @@ export async function connect(ctx: Context, args: string[]) {
     const [row] = await tx<Connection[]>`
       insert into public.bison_connections (name, base_url, timezone, allow_private_address)
       values (${name}, ${baseUrl}, ${timezone}, ${allowPrivate})
-      returning id, name, base_url, timezone, allow_private_address, disconnected_at`;
+      returning id, name, base_url, timezone, allow_private_address,
+        private.bison_requests_per_minute(id) as requests_per_minute, disconnected_at`;
     await tx`select private.set_webhook_url(${row.id}, ${url})`;
     return row;
   });

@@ -57,6 +57,8 @@ export interface Connection {
   base_url: string;
   timezone: string;
   allow_private_address: boolean;
+  /** The request budget the mirror keeps to with this instance (private.bison_requests_per_minute). */
+  requests_per_minute: number;
   disconnected_at: Date | null;
 }
 
@@ -66,7 +68,8 @@ export async function findConnection(
   options: { connected?: boolean } = {},
 ): Promise<Connection> {
   const [row] = await sql<Connection[]>`
-    select id, name, base_url, timezone, allow_private_address, disconnected_at
+    select id, name, base_url, timezone, allow_private_address,
+           private.bison_requests_per_minute(id) as requests_per_minute, disconnected_at
     from public.bison_connections
     where id::text = ${idOrName} or name = ${idOrName}`;
   if (!row) {
@@ -109,8 +112,11 @@ export async function findWorkspace(sql: postgres.Sql, id: number): Promise<Work
   return row;
 }
 
+/** A client keeping to the connection's address rules and, once stored, its request budget. */
 export function clientFor(
-  connection: Pick<Connection, "base_url" | "allow_private_address">,
+  connection:
+    & Pick<Connection, "base_url" | "allow_private_address">
+    & Partial<Pick<Connection, "requests_per_minute">>,
   apiKey: string,
   options: { maxAttempts?: number } = {},
 ): BisonClient {
@@ -118,6 +124,7 @@ export function clientFor(
     baseUrl: connection.base_url,
     apiKey,
     allowPrivateAddress: connection.allow_private_address,
+    requestsPerMinute: connection.requests_per_minute,
     ...options,
   });
 }

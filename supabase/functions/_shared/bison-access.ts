@@ -11,11 +11,15 @@ export async function privateAddressAllowed(sql: Sql, baseUrl: string): Promise<
   return row.allowed;
 }
 
-export function bisonClientFactory(sql: Sql): (baseUrl: string, apiKey: string) => BisonClient {
-  return (baseUrl, apiKey) =>
+/** Clients keeping to their connection's request budget (private.bison_requests_per_minute). */
+export function bisonClientFactory(
+  sql: Sql,
+): (baseUrl: string, apiKey: string, requestsPerMinute?: number) => BisonClient {
+  return (baseUrl, apiKey, requestsPerMinute) =>
     createBisonClient({
       baseUrl,
       apiKey,
+      requestsPerMinute,
       allowPrivateAddress: () => privateAddressAllowed(sql, baseUrl),
     });
 }

@@ -6,6 +6,7 @@ import {
   BisonError,
   BisonIncompleteError,
   createBisonClient,
+  createRequestBudget,
   withWorkspaceSwitched,
 } from "./bison-client.ts";
 import {
@@ -172,7 +173,7 @@ Deno.test("a next link to another host is refused rather than sent the key", asy
       apiKey: "k",
       allowPrivateAddress: true,
     });
-    await assert.rejects(client.listSenderEmails(), /another host/);
+    await assert.rejects(client.listSenderEmails(), /another origin/);
   } finally {
     await server.shutdown();
   }
@@ -210,6 +211,135 @@ Deno.test("calls sharing a super-admin key take turns switching and fetching", a
   } finally {
     await simulator.close();
   }
+});
+
+/** A local server answering every request with answer(), recording what it was asked. */
+function serve(answer: (request: Request) => Response) {
+  const seen: { path: string; authorization: string | null }[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (request) => {
+    seen.push({
+      path: new URL(request.url).pathname,
+      authorization: request.headers.get("authorization"),
+    });
+    return answer(request);
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}`, seen, close: () => server.shutdown() };
+}
+
+const emptyInventory = () =>
+  Response.json({ data: [], links: { next: null }, meta: { current_page: 1, total: 0 } });
+
+Deno.test("a redirect to another origin is refused, never followed with the key", async () => {
+  // Reproduction: a 302 to a metadata-style address used to be followed, and its empty answer
+  // accepted as a complete (empty) inventory.
+  const elsewhere = serve(emptyInventory);
+  const instance = serve(() =>
+    new Response(null, {
+      status: 302,
+      headers: { location: `${elsewhere.url}/latest/meta-data/iam` },
+    })
+  );
+  try {
+    const client = createBisonClient({
+      baseUrl: instance.url,
+      apiKey: "key-not-for-elsewhere",
+      allowPrivateAddress: true,
+    });
+    await assert.rejects(client.listSenderEmails(), (error: Error) => {
+      assert.ok(error instanceof BisonError);
+      assert.match(error.message, /refusing to follow a redirect to another origin/);
+      return true;
+    });
+    assert.deepEqual(elsewhere.seen, [], "nothing, and so no key, reached the other origin");
+  } finally {
+    await instance.close();
+    await elsewhere.close();
+  }
+});
+
+Deno.test("a redirect within the instance is followed", async () => {
+  const instance = serve((request) =>
+    new URL(request.url).pathname === "/api/sender-emails"
+      ? new Response(null, { status: 301, headers: { location: "/api/v2/sender-emails" } })
+      : Response.json({ data: [{ id: 1 }], links: { next: null }, meta: { total: 1 } })
+  );
+  try {
+    const client = createBisonClient({
+      baseUrl: instance.url,
+      apiKey: "key-123456",
+      allowPrivateAddress: true,
+    });
+    const result = await client.listSenderEmails();
+    assert.deepEqual(result.items.map((item) => item.id), [1]);
+    assert.deepEqual(instance.seen.map((request) => request.path), [
+      "/api/sender-emails",
+      "/api/v2/sender-emails",
+    ]);
+    assert.ok(instance.seen.every((request) => request.authorization === "Bearer key-123456"));
+  } finally {
+    await instance.close();
+  }
+});
+
+Deno.test("an inventory without meta.total is not complete", async () => {
+  const instance = serve(() => Response.json({ data: [], links: { next: null } }));
+  try {
+    const client = createBisonClient({
+      baseUrl: instance.url,
+      apiKey: "key-123456",
+      allowPrivateAddress: true,
+    });
+    await assert.rejects(client.listSenderEmails(), (error: Error) => {
+      assert.ok(error instanceof BisonIncompleteError);
+      assert.match(error.message, /no meta\.total/);
+      return true;
+    });
+  } finally {
+    await instance.close();
+  }
+});
+
+Deno.test("the request budget spaces requests to stay within the rate a minute", async () => {
+  let now = 0;
+  const waits: number[] = [];
+  const budget = createRequestBudget(600, {
+    now: () => now,
+    sleep: (ms) => {
+      waits.push(ms);
+      return Promise.resolve();
+    },
+  });
+  // 600 a minute is one every 100 ms, with a burst of a second's worth (10).
+  for (let i = 0; i < 12; i++) await budget.take();
+  assert.deepEqual(waits, [100, 200], "the 11th and 12th wait for their slots");
+  // Time passes: the burst is available again.
+  now = 10_000;
+  waits.length = 0;
+  for (let i = 0; i < 10; i++) await budget.take();
+  assert.deepEqual(waits, []);
+  assert.throws(() => createRequestBudget(0), RangeError);
+});
+
+Deno.test("every request of a client, retries included, takes a turn in its budget", async () => {
+  await withSimulator(40, async ({ simulator }) => {
+    simulator.injectFault({ path: "/api/sender-emails", page: 2, status: 503, times: 1 });
+    let taken = 0;
+    const client = createBisonClient({
+      baseUrl: simulator.url,
+      apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: true,
+      sleep: () => Promise.resolve(),
+      budget: {
+        take: () => {
+          taken++;
+          return Promise.resolve();
+        },
+      },
+    });
+    await client.listSenderEmails();
+    assert.equal(taken, simulator.requests.length);
+    assert.equal(taken, 4, "three pages and one retry");
+  });
 });
 
 Deno.test("an instance resolving to a private address is refused unless the connection opted in", async () => {

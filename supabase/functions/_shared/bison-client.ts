@@ -1,9 +1,11 @@
-// A typed Email Bison REST client (bison-api.md): bearer key per workspace, Laravel pagination
-// followed through links.next (15 items a page whatever per_page says), responses validated with
-// zod (counters as numbers or strings), timeouts on every request, 429 and 5xx retried with a
-// backoff that honours Retry-After, and 401/403 reported as a credential problem, never retried.
-// The instance's host is resolved before every request and refused when it leads to a loopback,
-// link-local or private address, unless the connection opted in (network-address.ts).
+// A typed Email Bison REST client: bearer key per workspace, Laravel pagination followed through
+// links.next (15 items a page whatever per_page says), responses validated with zod (counters as
+// numbers or strings), timeouts on every request, 429 and 5xx retried with a backoff that honours
+// Retry-After, and 401/403 reported as a credential problem, never retried. The key only ever
+// goes to the instance's own origin (no cross-origin next link or redirect is followed), whose
+// host is resolved before every request and refused when it leads to a loopback, link-local or
+// private address unless the connection opted in (network-address.ts); every request first takes
+// its turn in its connection's request budget.
 import { z } from "zod";
 import { retryAfterMs } from "./http.ts";
 import { assertPublicHost, type ResolveAddresses } from "./network-address.ts";
@@ -27,6 +29,13 @@ export interface BisonClientOptions {
   timeoutMs?: number;
   /** Attempts per request for 429, 5xx and network errors. */
   maxAttempts?: number;
+  /**
+   * The connection's proactive budget (requests a minute), shared by every client of the same
+   * origin in this process; defaultRequestsPerMinute when not given.
+   */
+  requestsPerMinute?: number;
+  /** A budget of its own instead of the shared one of its origin (tests). */
+  budget?: RequestBudget;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
   /**
@@ -36,6 +45,58 @@ export interface BisonClientOptions {
    */
   allowPrivateAddress?: boolean | (() => Promise<boolean>);
   resolveAddresses?: ResolveAddresses;
+}
+
+/** Under the rate Bison is reported to allow (about 3,000 a minute per key). */
+export const defaultRequestsPerMinute = 2500;
+/** Same-origin redirects followed per request (cross-origin ones never are). */
+const maxRedirects = 5;
+
+/**
+ * A proactive request budget: at most perMinute requests in any minute, with bursts of up to a
+ * second's worth. Each take() reserves the next free slot at once (so concurrent callers queue in
+ * order) and waits until it comes.
+ */
+export interface RequestBudget {
+  take(): Promise<void>;
+}
+
+export function createRequestBudget(
+  perMinute: number,
+  clock: { now: () => number; sleep: (ms: number) => Promise<void> } = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  },
+): RequestBudget {
+  if (!Number.isFinite(perMinute) || perMinute < 1) {
+    throw new RangeError(`a request budget needs at least 1 request a minute, got ${perMinute}`);
+  }
+  const spacingMs = 60_000 / perMinute;
+  // A second's worth of requests may go at once; the minute as a whole stays within perMinute.
+  const burst = Math.max(1, Math.floor(perMinute / 60));
+  const toleranceMs = (burst - 1) * spacingMs;
+  let theoreticalArrival = -Infinity;
+  return {
+    async take() {
+      const now = clock.now();
+      const start = Math.max(theoreticalArrival, now);
+      theoreticalArrival = start + spacingMs;
+      const waitMs = start - toleranceMs - now;
+      if (waitMs > 0) await clock.sleep(waitMs);
+    },
+  };
+}
+
+const sharedBudgets = new Map<string, { perMinute: number; budget: RequestBudget }>();
+
+/** The budget every client of this origin shares in this process (one per connection). */
+export function connectionBudget(baseUrl: string, perMinute: number): RequestBudget {
+  const origin = new URL(baseUrl).origin;
+  const known = sharedBudgets.get(origin);
+  if (known && known.perMinute === perMinute) return known.budget;
+  const budget = createRequestBudget(perMinute);
+  sharedBudgets.set(origin, { perMinute, budget });
+  return budget;
 }
 
 const counter = z.union([z.number(), z.string()]).nullish().transform((value) => {
@@ -200,6 +261,17 @@ export interface ListResult<T> {
   total: number | null;
 }
 
+export interface ListOptions<T> {
+  onPage?: (progress: PageProgress) => void | Promise<void>;
+  /** Stop after the page for which this returns true (the list is then partial). */
+  stopAfter?: (pageItems: T[]) => boolean;
+  /**
+   * The list is complete only when Bison says how long it is: without meta.total it fails
+   * with BisonIncompleteError instead of passing for the whole list.
+   */
+  requireTotal?: boolean;
+}
+
 function retryDelayMs(response: Response | null, attempt: number): number {
   const told = retryAfterMs(response?.headers);
   if (told !== null) return Math.min(told, 60_000);
@@ -218,6 +290,10 @@ export function createBisonClient(options: BisonClientOptions) {
   const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 4;
+  const budget = options.budget ??
+    connectionBudget(base, options.requestsPerMinute ?? defaultRequestsPerMinute);
+  const instance = new URL(base).origin;
+
   let privateAllowed: Promise<boolean> | null = null;
 
   /** Refuses a host that resolves to a private address, unless the connection opted in. */
@@ -232,28 +308,62 @@ export function createBisonClient(options: BisonClientOptions) {
     }
   }
 
-  async function request(pathOrUrl: string, init: RequestInit = {}): Promise<unknown> {
-    const url = pathOrUrl.startsWith("http") ? pathOrUrl : `${base}${pathOrUrl}`;
-    // Never follow a next link to another host: the key must only ever go to the instance.
-    if (new URL(url).origin !== new URL(base).origin) {
-      throw new BisonError(`refusing to send the API key to another host: ${new URL(url).origin}`);
+  /** Refuses any URL outside the instance: the key must only ever go there. */
+  function sameOrigin(url: string, why: string): string {
+    const origin = new URL(url).origin;
+    if (origin !== instance) {
+      throw new BisonError(
+        `refusing ${why} another origin (${origin}): the API key stays with ${instance}`,
+      );
     }
+    return url;
+  }
+
+  /** One HTTP exchange, following same-origin redirects itself and refusing any other. */
+  async function send(url: string, init: RequestInit): Promise<Response> {
+    let target = url;
+    let method = init.method ?? "GET";
+    let body = init.body;
+    for (let hop = 0; hop <= maxRedirects; hop++) {
+      await budget.take();
+      const response = await doFetch(target, {
+        ...init,
+        method,
+        body,
+        redirect: "manual",
+        headers: {
+          authorization: `Bearer ${options.apiKey}`,
+          accept: "application/json",
+          ...(body ? { "content-type": "application/json" } : {}),
+        },
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const location = response.headers.get("location");
+      if (response.status < 300 || response.status > 399 || !location) return response;
+      await response.body?.cancel();
+      target = sameOrigin(new URL(location, target).toString(), "to follow a redirect to");
+      if (response.status === 303 || ([301, 302].includes(response.status) && method === "POST")) {
+        method = "GET";
+        body = undefined;
+      }
+    }
+    throw new BisonError(`${method} ${new URL(url).pathname}: more than ${maxRedirects} redirects`);
+  }
+
+  async function request(pathOrUrl: string, init: RequestInit = {}): Promise<unknown> {
+    const url = sameOrigin(
+      pathOrUrl.startsWith("http") ? pathOrUrl : `${base}${pathOrUrl}`,
+      "to send a request to",
+    );
     await checkDestination(url);
     const what = `${init.method ?? "GET"} ${new URL(url).pathname}`;
     let lastError: BisonError | null = null;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       let response: Response | null = null;
       try {
-        response = await doFetch(url, {
-          ...init,
-          headers: {
-            authorization: `Bearer ${options.apiKey}`,
-            accept: "application/json",
-            ...(init.body ? { "content-type": "application/json" } : {}),
-          },
-          signal: AbortSignal.timeout(timeoutMs),
-        });
+        response = await send(url, init);
       } catch (error) {
+        if (error instanceof BisonError) throw error;
         const timedOut = error instanceof DOMException && error.name === "TimeoutError";
         lastError = new BisonError(
           `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message}`,
@@ -307,9 +417,7 @@ export function createBisonClient(options: BisonClientOptions) {
   async function list<T>(
     path: string,
     schema: z.ZodType<T>,
-    onPage?: (progress: PageProgress) => void | Promise<void>,
-    /** Stop after the page for which this returns true (the list is then partial). */
-    stopAfter?: (pageItems: T[]) => boolean,
+    { onPage, stopAfter, requireTotal = false }: ListOptions<T> = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let next: string | null = path;
@@ -350,6 +458,11 @@ export function createBisonClient(options: BisonClientOptions) {
         next = url.toString();
       } else next = null;
     }
+    if (total === null && requireTotal) {
+      throw new BisonIncompleteError(
+        `${path}: Bison gave no meta.total, so ${items.length} items cannot be known to be all`,
+      );
+    }
     if (total !== null && total !== items.length) {
       throw new BisonIncompleteError(
         `${path}: fetched ${items.length} items but meta.total says ${total}`,
@@ -361,12 +474,13 @@ export function createBisonClient(options: BisonClientOptions) {
   return {
     request,
     list,
+    /** The whole inventory: complete only when every page came and matched meta.total. */
     listSenderEmails: (onPage?: (progress: PageProgress) => void | Promise<void>) =>
-      list("/api/sender-emails", senderEmailSchema, onPage),
+      list("/api/sender-emails", senderEmailSchema, { onPage, requireTotal: true }),
     listWorkspaces: () => list("/api/workspaces/v1.1", workspaceSchema),
     /** Interested replies, page by page, until stopAfter says the rest is already known. */
     listInterestedReplies: (stopAfter?: (pageItems: BisonReply[]) => boolean) =>
-      list("/api/replies?status=interested", replySchema, undefined, stopAfter),
+      list("/api/replies?status=interested", replySchema, { stopAfter, requireTotal: true }),
     /** Bison's own numbers for a date range (values arrive as strings). */
     async workspaceStats(startDate: string, endDate: string): Promise<WorkspaceStats> {
       const query = new URLSearchParams({ start_date: startDate, end_date: endDate });

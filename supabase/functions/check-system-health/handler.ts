@@ -1,22 +1,26 @@
 // POST /check-system-health[/catch-up|/reconcile], cron secret only.
 // - (no route): evaluates every health check, then posts the queued Slack alerts. Slack failing
-//   never fails the check: unsent alerts stay queued for the next run.
+//   never fails the check: unsent alerts stay queued for the next run. A run that delivered
+//   everything pings the heartbeat URL (Vault health_heartbeat_url), the dead man's switch that
+//   raises an alert outside the system when the pings stop.
 // - /catch-up {workspace_id, catchup_id?}: an emergency catch-up of a silent workspace: poll its
 //   mailboxes now, replay interested replies since the last one seen through the same ingest path
 //   (same idempotency keys as webhooks, so nothing counts twice), fetch Bison's stats for today.
 // - /reconcile {workspace_id?}: Bison's own numbers for each workspace's last complete local day,
-//   and the settlement of a backfill's boundary day once it is over.
+//   the settlement of a backfill's boundary day once it is over, and interest made to agree with
+//   Bison's interested replies of the recent local days (Bison sends no webhook when a reply is
+//   un-marked or marked again).
 import { z } from "zod";
 import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
 import { json, readJsonBody } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
 import { asWorkspace, type BisonClient, type BisonReply } from "../_shared/bison-client.ts";
-import type { HealthStore, WorkspaceAccess } from "./store.ts";
+import type { HealthStore, InterestedReconciliation, WorkspaceAccess } from "./store.ts";
 
 export interface HealthDeps {
   cronSecret: string | undefined;
   store: HealthStore;
-  clientFor: (baseUrl: string, apiKey: string) => BisonClient;
+  clientFor: (baseUrl: string, apiKey: string, requestsPerMinute?: number) => BisonClient;
   fetch?: typeof fetch;
   now?: () => Date;
   log?: (entry: Record<string, unknown>) => void;
@@ -82,6 +86,7 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     const url = await deps.store.slackWebhookUrl();
     const alerts = url ? await deps.store.claimAlerts() : [];
     let sent = 0;
+    let failed = false;
     for (const alert of alerts) {
       try {
         const response = await doFetch(url!, {
@@ -97,10 +102,28 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
       } catch (error) {
         await deps.store.alertFailed(alert.id, (error as Error).message);
         log({ level: "warn", msg: "alert not delivered; retried next run", error: String(error) });
+        failed = true;
         break; // Slack is down: keep the order, try everything again next run
       }
     }
-    return { slack: url ? "configured" : "not configured", alerts_sent: sent };
+    return { slack: url ? "configured" : "not configured", alerts_sent: sent, failed };
+  }
+
+  /** Pings the dead man's switch; its URL holds a secret, so it is never logged. */
+  async function pingHeartbeat(alertsFailed: boolean): Promise<string> {
+    const url = await deps.store.heartbeatUrl();
+    if (!url) return "not configured";
+    if (alertsFailed) return "withheld: alerts could not be delivered";
+    try {
+      const response = await doFetch(url, { method: "GET", signal: AbortSignal.timeout(10_000) });
+      await response.body?.cancel();
+      if (response.ok) return "sent";
+      log({ level: "warn", msg: "heartbeat refused", status: response.status });
+      return `failed: HTTP ${response.status}`;
+    } catch (error) {
+      log({ level: "warn", msg: "heartbeat not delivered", error: (error as Error).name });
+      return "failed: no answer";
+    }
   }
 
   async function catchUp(input: z.infer<typeof catchUpSchema>) {
@@ -110,7 +133,7 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     let statsDay: string | null = null;
     try {
       await deps.store.requestPoll(access.workspace_id);
-      const client = deps.clientFor(access.base_url, access.api_key);
+      const client = deps.clientFor(access.base_url, access.api_key, access.requests_per_minute);
       const since = await deps.store.lastInterestedReplyAt(access.workspace_id);
       // A day of overlap: anything already stored is a duplicate and changes nothing.
       const horizon = since ? since.getTime() - 86_400_000 : null;
@@ -158,14 +181,16 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
   async function reconcile(input: z.infer<typeof reconcileSchema>) {
     const workspaces = await deps.store.workspaceAccess(input.workspace_id ?? null);
     const failed: { workspace_id: number; error: string }[] = [];
+    const interested: ({ workspace_id: number } & InterestedReconciliation)[] = [];
     let settled = 0;
     for (const access of workspaces) {
       const day = previousDay(localDate(now(), access.timezone));
       try {
-        const client = deps.clientFor(access.base_url, access.api_key);
+        const since = await deps.store.interestedWindowStart(access.workspace_id);
+        const client = deps.clientFor(access.base_url, access.api_key, access.requests_per_minute);
         // The day a backfill ended, once over, is settled with Bison's series for the whole day.
         const boundary = await deps.store.backfillBoundaryToSettle(access.workspace_id);
-        const { stats, boundaryCounts } = await asWorkspace(
+        const { stats, boundaryCounts, replies } = await asWorkspace(
           client,
           access,
           deps.store.withKeyLock,
@@ -174,6 +199,12 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
             boundaryCounts: boundary
               ? (await client.dailyCounts(boundary, boundary))[0]
               : undefined,
+            // Newest first: once a whole page is older than the window, the rest is too.
+            replies: (await client.listInterestedReplies((page) =>
+              page.every((reply) =>
+                Date.parse(reply.date_received ?? "") < since.getTime()
+              )
+            )).items.filter((reply) => !(Date.parse(reply.date_received ?? "") < since.getTime())),
           }),
         );
         await deps.store.saveStats(access.workspace_id, day, stats);
@@ -183,11 +214,35 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
         ) {
           settled++;
         }
+        // Replies never seen arrive as the LEAD_INTERESTED events they stand for (duplicates of
+        // stored events change nothing); then stored interest is made to agree with Bison. Like
+        // events, neither changes the counters of a day that carries Bison's own numbers.
+        for (const reply of replies) {
+          await deps.store.ingestEvent(
+            access.connection_id,
+            interestedEventFromReply(access, reply),
+          );
+        }
+        interested.push({
+          workspace_id: access.workspace_id,
+          ...await deps.store.reconcileInterested(
+            access.workspace_id,
+            since,
+            replies.map((reply) =>
+              reply.id
+            ),
+          ),
+        });
       } catch (error) {
         failed.push({ workspace_id: access.workspace_id, error: (error as Error).message });
       }
     }
-    return json(200, { workspaces: workspaces.length, boundary_days_settled: settled, failed });
+    return json(200, {
+      workspaces: workspaces.length,
+      boundary_days_settled: settled,
+      failed,
+      interested,
+    });
   }
 
   return async (request) => {
@@ -200,7 +255,9 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     try {
       if (route === "") {
         const summary = await deps.store.runChecks();
-        return json(200, { ...summary, ...await deliverAlerts() });
+        const { failed, ...delivery } = await deliverAlerts();
+        await deps.store.recordFunctionRun();
+        return json(200, { ...summary, ...delivery, heartbeat: await pingHeartbeat(failed) });
       }
       if (route === "catch-up") {
         const input = await readJsonBody(request, catchUpSchema);

@@ -14,6 +14,8 @@ export interface WorkspaceAccess extends WorkspaceKey {
   connection_id: string;
   base_url: string;
   timezone: string;
+  /** The connection's request budget (private.bison_requests_per_minute). */
+  requests_per_minute: number;
 }
 
 export interface PendingAlert {
@@ -21,8 +23,19 @@ export interface PendingAlert {
   message: Record<string, unknown>;
 }
 
+export interface InterestedReconciliation {
+  marked: number;
+  unmarked: number;
+  /** Un-marking was not trusted: it would have un-marked too many at once. */
+  held: boolean;
+}
+
 export interface HealthStore {
   runChecks(): Promise<Record<string, unknown>>;
+  /** Records that this function ran the checks and tried to deliver the alerts. */
+  recordFunctionRun(): Promise<void>;
+  /** The dead man's switch: a URL (Vault health_heartbeat_url) pinged after each good run. */
+  heartbeatUrl(): Promise<string | null>;
   /** Takes unsent alerts for this sender (a lease, so concurrent runs never send one twice). */
   claimAlerts(): Promise<PendingAlert[]>;
   alertSent(id: number): Promise<void>;
@@ -34,6 +47,14 @@ export interface HealthStore {
   lastInterestedReplyAt(workspaceId: number): Promise<Date | null>;
   ingestEvent(connectionId: string, payload: Record<string, unknown>): Promise<string>;
   saveStats(workspaceId: number, day: string, stats: WorkspaceStats): Promise<void>;
+  /** Where the interested reconciliation of a workspace starts (its window's first local day). */
+  interestedWindowStart(workspaceId: number): Promise<Date>;
+  /** Makes stored interest agree with Bison's interested reply ids received since since. */
+  reconcileInterested(
+    workspaceId: number,
+    since: Date,
+    interestedReplyIds: number[],
+  ): Promise<InterestedReconciliation>;
   requestPoll(workspaceId: number): Promise<void>;
   /** The day a backfill ended when it is over and not settled yet (YYYY-MM-DD), else null. */
   backfillBoundaryToSettle(workspaceId: number): Promise<string | null>;
@@ -50,6 +71,14 @@ export function databaseHealthStore(sql: Sql): HealthStore {
     async runChecks() {
       const [row] = await sql`select private.run_health_checks() as summary`;
       return row.summary;
+    },
+    async recordFunctionRun() {
+      await sql`select private.record_health_function_run()`;
+    },
+    async heartbeatUrl() {
+      const [row] = await sql`
+        select decrypted_secret from vault.decrypted_secrets where name = 'health_heartbeat_url'`;
+      return row?.decrypted_secret ?? null;
     },
     async claimAlerts() {
       return await sql<PendingAlert[]>`
@@ -79,7 +108,8 @@ export function databaseHealthStore(sql: Sql): HealthStore {
     async workspaceAccess(workspaceId) {
       return await sql<WorkspaceAccess[]>`
         select workspace_id::int, bison_workspace_id::int, connection_id, base_url, api_key,
-               key_kind, timezone
+               key_kind, timezone,
+               private.bison_requests_per_minute(connection_id) as requests_per_minute
         from private.workspace_api_access(${workspaceId})`;
     },
     withKeyLock: (apiKey, work) => withKeyLock(sql, apiKey, work),
@@ -106,6 +136,20 @@ export function databaseHealthStore(sql: Sql): HealthStore {
           emails_sent = excluded.emails_sent, replies = excluded.replies,
           interested = excluded.interested, bounces = excluded.bounces,
           unsubscribes = excluded.unsubscribes, fetched_at = now()`;
+    },
+    async interestedWindowStart(workspaceId) {
+      const [row] = await sql`
+        select p.start::timestamp at time zone p.timezone as since
+        from private.reporting_period(${workspaceId},
+          private.setting_numeric('interested_reconciliation_days', 14)::integer) p`;
+      return row.since;
+    },
+    async reconcileInterested(workspaceId, since, interestedReplyIds) {
+      const [row] = await sql<InterestedReconciliation[]>`
+        select marked, unmarked, held
+        from private.reconcile_interested_replies(${workspaceId}, ${since}::timestamptz,
+          ${interestedReplyIds}::bigint[])`;
+      return row;
     },
     async requestPoll(workspaceId) {
       await sql.begin(async (tx) => {

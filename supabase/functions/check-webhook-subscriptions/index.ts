@@ -11,5 +11,6 @@ Deno.serve(createCheckWebhooksHandler({
       baseUrl: target.base_url,
       apiKey: target.api_key,
       allowPrivateAddress: target.allow_private_address,
+      requestsPerMinute: target.requests_per_minute,
     }),
 }));

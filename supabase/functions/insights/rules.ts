@@ -1,6 +1,8 @@
 // Deterministic insights from the facts, for when no ANTHROPIC_API_KEY is set (offline, tests,
 // or a deliberate choice): the same facts, turned into 3-5 insights by fixed rules. Every number
-// in the text is copied from the facts it cites.
+// in the text is copied from the facts it cites, every period is named by its bounds (the period
+// fact), and advice only names what the facts show (burnt or disconnected mailboxes). No
+// threshold is written here: the facts carry the ones the database used.
 import type { Fact, Generation, Insight, Trend } from "./types.ts";
 import { maxInsights } from "./types.ts";
 
@@ -30,24 +32,53 @@ export function trendOf(current: number | null, previous: number | null): Trend 
   return "neutral";
 }
 
-function volumeInsight(facts: Map<string, Numbers>, days: number): Insight | null {
+/** How a sentence names the period: its days and bounds, as the period fact states them. */
+interface Period {
+  days: number;
+  /** "in the 14 days from 2026-11-09 to 2026-11-22 (today so far included)" */
+  within: string;
+  /** "in the 14 days before" */
+  before: string;
+}
+
+function periodOf(facts: Map<string, Numbers>): Period {
+  const period = facts.get("period");
+  const days = num(period, "period_days") ?? 0;
+  const start = text(period, "start");
+  const last = text(period, "last_day");
+  const today = period?.includes_today === true ? " (today so far included)" : "";
+  const span = days === 1 ? "the day" : `the ${show(days)} days`;
+  return {
+    days,
+    within: start && last
+      ? days === 1 ? `on ${start}${today}` : `in ${span} from ${start} to ${last}${today}`
+      : `in ${span} of the period`,
+    before: `in ${days === 1 ? "the day" : `the ${show(days)} days`} before`,
+  };
+}
+
+/** The facts a sentence naming the period cites. */
+const withPeriod = (ids: string[], facts: Map<string, Numbers>) =>
+  facts.has("period") ? [...ids, "period"] : ids;
+
+function volumeInsight(facts: Map<string, Numbers>, period: Period): Insight | null {
   const sends = facts.get("sends");
   if (!sends) return null;
   const current = num(sends, "current") ?? 0;
   const previous = num(sends, "previous") ?? 0;
   const changePct = num(sends, "change_pct");
   const comparison = previous === 0
-    ? `none in the ${days} days before`
-    : `${show(previous)} in the ${days} days before (${
-      changePct !== null && changePct > 0 ? "+" : ""
-    }${pct(changePct ?? 0)})`;
+    ? `none ${period.before}`
+    : `${show(previous)} ${period.before} (${changePct !== null && changePct > 0 ? "+" : ""}${
+      pct(changePct ?? 0)
+    })`;
   const advice = current === 0 ? " Nothing to analyse until sending resumes." : "";
   return {
     key: "Sending volume",
-    value: `${show(current)} emails sent in the last ${days} days, ${comparison}.${advice}`,
+    value: `${show(current)} emails sent ${period.within}, ${comparison}.${advice}`,
     metric: "emails_sent",
     trend: trendOf(current, previous),
-    fact_ids: ["sends"],
+    fact_ids: withPeriod(["sends"], facts),
   };
 }
 
@@ -56,7 +87,7 @@ function rateInsight(
   rateId: "reply_rate" | "interested_rate",
   countId: "replies" | "interested",
   label: string,
-  days: number,
+  period: Period,
 ): Insight | null {
   const rate = facts.get(rateId);
   if (!rate) return null;
@@ -65,19 +96,26 @@ function rateInsight(
   const baseline = num(rate, "baseline_90d_pct");
   const low = num(rate, "typical_low_pct");
   const high = num(rate, "typical_high_pct");
+  const baselineDays = num(facts.get("period"), "baseline_days");
   const key = `${label[0].toUpperCase()}${label.slice(1)}`;
   if (current === null) {
     return {
       key,
-      value: `No emails were sent in the last ${days} days, so there is no ${label} to judge.`,
+      value: `No emails were sent ${period.within}, so there is no ${label} to judge.`,
       metric: rateId,
       trend: "neutral",
-      fact_ids: [rateId],
+      fact_ids: withPeriod([rateId], facts),
     };
   }
-  const parts = [`${key} ${pct(current)} in the last ${days} days`];
-  if (previous !== null) parts.push(`against ${pct(previous)} in the ${days} days before`);
-  if (baseline !== null) parts.push(`and ${pct(baseline)} over your 90-day baseline`);
+  const parts = [`${key} ${pct(current)} ${period.within}`];
+  if (previous !== null) parts.push(`against ${pct(previous)} ${period.before}`);
+  if (baseline !== null) {
+    parts.push(
+      baselineDays !== null
+        ? `and ${pct(baseline)} over the ${show(baselineDays)} days before those`
+        : `and ${pct(baseline)} over your baseline`,
+    );
+  }
   let sentence = `${parts.join(" ")}.`;
   if (low !== null && high !== null) {
     const position = text(rate, "versus_typical");
@@ -93,25 +131,28 @@ function rateInsight(
     value: sentence,
     metric: rateId,
     trend: trendOf(current, previous ?? baseline),
-    fact_ids: facts.has(countId) ? [rateId, countId] : [rateId],
+    fact_ids: withPeriod(facts.has(countId) ? [rateId, countId] : [rateId], facts),
   };
 }
 
-function bounceInsight(facts: Map<string, Numbers>, days: number): Insight | null {
+function bounceInsight(facts: Map<string, Numbers>, period: Period): Insight | null {
   const rate = facts.get("bounce_rate");
-  if (!rate || text(rate, "versus_typical") !== "above") return null;
-  const current = num(rate, "current_pct")!;
+  const current = num(rate, "current_pct");
   const high = num(rate, "typical_high_pct");
+  if (text(rate, "versus_typical") !== "above" || current === null || high === null) return null;
   const bounces = num(facts.get("bounces"), "current");
   const count = bounces !== null ? ` (${show(bounces)} bounces)` : "";
   return {
     key: "Bounce rate above the safe range",
-    value: `${pct(current)} of emails bounced in the last ${days} days${count}, above the ${
-      pct(high ?? 2)
+    value: `${pct(current)} of emails bounced ${period.within}${count}, above the ${
+      pct(high)
     } that keeps sending domains healthy: verify the lead lists and rest the mailboxes that bounce.`,
     metric: "bounce_rate",
     trend: trendOf(current, num(rate, "previous_pct")),
-    fact_ids: facts.has("bounces") ? ["bounce_rate", "bounces"] : ["bounce_rate"],
+    fact_ids: withPeriod(
+      facts.has("bounces") ? ["bounce_rate", "bounces"] : ["bounce_rate"],
+      facts,
+    ),
   };
 }
 
@@ -121,29 +162,40 @@ function mailboxInsight(facts: Map<string, Numbers>): Insight | null {
   const disconnected = num(health, "disconnected") ?? 0;
   const mailboxes = num(health, "mailboxes") ?? 0;
   if (!health || (burnt === 0 && disconnected === 0)) return null;
-  const minSends = num(health, "burnt_min_sends") ?? 200;
-  const threshold = num(health, "burnt_below_reply_rate_pct") ?? 0.4;
+  const minSends = num(health, "burnt_min_emails_sent");
+  const belowPct = num(health, "burnt_below_reply_rate_pct");
   const parts: string[] = [];
+  const advice: string[] = [];
   if (burnt > 0) {
-    parts.push(
-      `${show(burnt)} of ${show(mailboxes)} mailboxes look burnt (under ${
-        pct(threshold)
-      } replies after ${show(minSends)}+ sends)`,
-    );
+    const rule = minSends !== null && belowPct !== null
+      ? ` (under ${pct(belowPct)} unique replies after ${show(minSends)}+ sends, lifetime)`
+      : "";
+    parts.push(`${show(burnt)} of ${show(mailboxes)} mailboxes are burnt${rule}`);
+    advice.push(disconnected > 0 ? "rest or replace the burnt ones" : "rest or replace them");
   }
   if (disconnected > 0) {
-    parts.push(`${show(disconnected)} of ${show(mailboxes)} are disconnected`);
+    parts.push(
+      `${show(disconnected)} of ${show(mailboxes)} ${
+        burnt > 0 ? "are" : "mailboxes are"
+      } disconnected`,
+    );
+    advice.push(burnt > 0 ? "reconnect the disconnected ones" : "reconnect them");
   }
+  const sentence = `${parts.join(" and ")}: ${advice.join(" and ")}.`;
   return {
-    key: "Mailboxes to rest or reconnect",
-    value: `${parts.join(" and ")}: rest or replace the burnt ones and reconnect the others.`,
+    key: burnt > 0 && disconnected > 0
+      ? "Mailboxes to rest and reconnect"
+      : burnt > 0
+      ? "Burnt mailboxes to rest"
+      : "Disconnected mailboxes to reconnect",
+    value: `${sentence[0].toUpperCase()}${sentence.slice(1)}`,
     metric: "mailboxes",
     trend: "neutral",
     fact_ids: ["mailbox_health"],
   };
 }
 
-function campaignInsight(facts: Map<string, Numbers>): Insight | null {
+function campaignInsight(facts: Map<string, Numbers>, period: Period): Insight | null {
   const best = facts.get("best_campaign");
   if (!best) return null;
   const worst = facts.get("worst_campaign");
@@ -153,21 +205,22 @@ function campaignInsight(facts: Map<string, Numbers>): Insight | null {
     } interested (${show(num(numbers, "interested") ?? 0)} from ${
       show(num(numbers, "sends") ?? 0)
     } sends)`;
+  const within = `${period.within[0].toUpperCase()}${period.within.slice(1)}`;
   const value = worst
-    ? `Best: ${describe(best)}; worst: ${
+    ? `${within}, best: ${describe(best)}; worst: ${
       describe(worst)
     }. Move volume towards the best and rework or pause the worst.`
-    : `Best: ${describe(best)}, the only campaign with enough volume to compare.`;
+    : `${within}, best: ${describe(best)}, the only campaign with enough volume to compare.`;
   return {
     key: "Campaigns by interested rate",
     value,
     metric: "interested_rate",
     trend: "neutral",
-    fact_ids: worst ? ["best_campaign", "worst_campaign"] : ["best_campaign"],
+    fact_ids: withPeriod(worst ? ["best_campaign", "worst_campaign"] : ["best_campaign"], facts),
   };
 }
 
-function timingInsight(facts: Map<string, Numbers>): Insight | null {
+function timingInsight(facts: Map<string, Numbers>, period: Period): Insight | null {
   const days = facts.get("reply_days")?.days;
   const hours = facts.get("reply_hours")?.hours;
   const topDay = Array.isArray(days) ? days[0] as Numbers | undefined : undefined;
@@ -190,13 +243,13 @@ function timingInsight(facts: Map<string, Numbers>): Insight | null {
     cited.push("reply_hours");
   }
   if (parts.length === 0) return null;
-  const sentence = parts.join(" and ");
+  const within = `${period.within[0].toUpperCase()}${period.within.slice(1)}`;
   return {
     key: "When replies arrive",
-    value: `${sentence[0].toUpperCase()}${sentence.slice(1)}: schedule follow-ups for then.`,
+    value: `${within}, ${parts.join(" and ")}: schedule follow-ups for then.`,
     metric: "replies",
     trend: "neutral",
-    fact_ids: cited,
+    fact_ids: withPeriod(cited, facts),
   };
 }
 
@@ -207,7 +260,7 @@ function providerInsight(facts: Map<string, Numbers>): Insight | null {
   if (rated.length < 2) return null;
   return {
     key: "Replies by mailbox provider",
-    value: `Lifetime reply rate by provider: ${
+    value: `Lifetime unique reply rate by mailbox provider: ${
       rated.map((p) =>
         `${text(p, "provider")} ${pct(num(p, "reply_rate_pct")!)} over ${
           show(num(p, "emails_sent") ?? 0)
@@ -223,17 +276,17 @@ function providerInsight(facts: Map<string, Numbers>): Insight | null {
 /** 3-5 insights: volume and the two rates always, then the most pressing of the rest. */
 export function rulesInsights(facts: Fact[]): Insight[] {
   const byId = new Map(facts.map((fact) => [fact.id, fact.numbers]));
-  const days = num(byId.get("period"), "period_days") ?? 14;
+  const period = periodOf(byId);
   const always = [
-    volumeInsight(byId, days),
-    rateInsight(byId, "reply_rate", "replies", "reply rate", days),
-    rateInsight(byId, "interested_rate", "interested", "interested rate", days),
+    volumeInsight(byId, period),
+    rateInsight(byId, "reply_rate", "replies", "reply rate", period),
+    rateInsight(byId, "interested_rate", "interested", "interested rate", period),
   ];
   const optional = [
-    bounceInsight(byId, days),
+    bounceInsight(byId, period),
     mailboxInsight(byId),
-    campaignInsight(byId),
-    timingInsight(byId),
+    campaignInsight(byId, period),
+    timingInsight(byId, period),
     providerInsight(byId),
   ];
   return [...always, ...optional].filter((insight): insight is Insight => insight !== null)

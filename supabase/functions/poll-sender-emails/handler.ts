@@ -11,7 +11,7 @@ import { pollDueWorkspaces, type PollStore } from "./poller.ts";
 export interface PollHandlerDeps {
   cronSecret: string | undefined;
   store: PollStore;
-  clientFor: (baseUrl: string, apiKey: string) => BisonClient;
+  clientFor: (baseUrl: string, apiKey: string, requestsPerMinute?: number) => BisonClient;
   defaultBudgetMs: number;
   defaultConcurrency: number;
   log?: (entry: Record<string, unknown>) => void;
@@ -36,7 +36,13 @@ export function createPollHandler(deps: PollHandlerDeps): (request: Request) => 
         budgetMs: options.data.budget_ms ?? deps.defaultBudgetMs,
         concurrency: options.data.concurrency ?? deps.defaultConcurrency,
       });
-      log({ level: "info", msg: "poll finished", ...summary, failed: summary.failed.length });
+      log({
+        level: "info",
+        msg: "poll finished",
+        ...summary,
+        failed: summary.failed.length,
+        held: summary.held.length,
+      });
       return json(200, summary);
     } catch (error) {
       log({ level: "error", msg: "poll failed", error: (error as Error).message });

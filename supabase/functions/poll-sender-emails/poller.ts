@@ -16,6 +16,8 @@ export interface ClaimedWorkspace extends WorkspaceKey {
   workspace_id: number;
   base_url: string;
   sync_run_id: number;
+  /** The connection's request budget (private.bison_requests_per_minute). */
+  requests_per_minute: number;
 }
 
 export interface SyncFigures {
@@ -29,10 +31,11 @@ export interface SyncFigures {
 
 export interface PollStore {
   claim(pollRunId: string, leaseSeconds: number): Promise<ClaimedWorkspace | null>;
+  /** Applies a complete inventory; held when it lacked too many mailboxes to remove them yet. */
   applySnapshot(
     syncRunId: number,
     mailboxes: SenderEmail[],
-  ): Promise<{ upserted: number; removed: number }>;
+  ): Promise<{ upserted: number; removed: number; held: boolean }>;
   finish(syncRunId: number, figures: SyncFigures): Promise<void>;
   /**
    * Runs work while holding a lock on this API key shared by every run (a super-admin key's
@@ -45,7 +48,7 @@ export interface PollStore {
 
 export interface PollOptions {
   store: PollStore;
-  clientFor: (baseUrl: string, apiKey: string) => BisonClient;
+  clientFor: (baseUrl: string, apiKey: string, requestsPerMinute?: number) => BisonClient;
   budgetMs: number;
   concurrency: number;
   now?: () => number;
@@ -58,6 +61,8 @@ export interface PollSummary {
   duration_ms: number;
   db_write_ms: number;
   failed: { workspace_id: number; bison_workspace_id: number; error: string }[];
+  /** Workspaces whose inventory lacked too many mailboxes: nothing removed, alerted. */
+  held: { workspace_id: number; bison_workspace_id: number }[];
   budget_exhausted: boolean;
 }
 
@@ -74,6 +79,7 @@ export async function pollDueWorkspaces(options: PollOptions): Promise<PollSumma
     duration_ms: 0,
     db_write_ms: 0,
     failed: [],
+    held: [],
     budget_exhausted: false,
   };
 
@@ -99,7 +105,11 @@ export async function pollDueWorkspaces(options: PollOptions): Promise<PollSumma
       sync_run_id: claimed.sync_run_id,
     });
     try {
-      const client = options.clientFor(claimed.base_url, claimed.api_key);
+      const client = options.clientFor(
+        claimed.base_url,
+        claimed.api_key,
+        claimed.requests_per_minute,
+      );
       const fetchAll = () =>
         client.listSenderEmails(async (progress: PageProgress) => {
           figures.pages = progress.page;
@@ -118,16 +128,20 @@ export async function pollDueWorkspaces(options: PollOptions): Promise<PollSumma
       );
       figures.pages = pages;
       figures.mailboxesSeen = items.length;
-      Object.assign(
-        figures,
-        await serialisedWrite(async () => {
-          const writeStarted = now();
-          const written = await options.store.applySnapshot(claimed.sync_run_id, items);
-          summary.db_write_ms += now() - writeStarted;
-          return written;
-        }),
-      );
+      const { held, ...written } = await serialisedWrite(async () => {
+        const writeStarted = now();
+        const applied = await options.store.applySnapshot(claimed.sync_run_id, items);
+        summary.db_write_ms += now() - writeStarted;
+        return applied;
+      });
+      Object.assign(figures, written);
       figures.complete = true;
+      if (held) {
+        summary.held.push({
+          workspace_id: claimed.workspace_id,
+          bison_workspace_id: claimed.bison_workspace_id,
+        });
+      }
     } catch (error) {
       figures.error = error instanceof BisonCredentialError
         ? `credential problem: ${error.message}`

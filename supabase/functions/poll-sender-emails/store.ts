@@ -8,7 +8,8 @@ export function databasePollStore(sql: Sql): PollStore {
     async claim(pollRunId, leaseSeconds) {
       const [row] = await sql<ClaimedWorkspace[]>`
         select workspace_id::int, bison_workspace_id::int, base_url, api_key, key_kind,
-               sync_run_id::int
+               sync_run_id::int,
+               private.bison_requests_per_minute(connection_id) as requests_per_minute
         from private.claim_workspace_for_polling(${pollRunId}, ${leaseSeconds})`;
       return row ?? null;
     },
@@ -38,7 +39,10 @@ export function databasePollStore(sql: Sql): PollStore {
         select upserted, removed
         from private.apply_sender_email_snapshot(${syncRunId},
           ${storableJson(JSON.stringify(kept))}::text::jsonb)`;
-      return { upserted: row.upserted, removed: row.removed };
+      // The function records the hold on the run; a statement of its own sees it.
+      const [run] = await sql`
+        select held from public.sender_email_sync_runs where id = ${syncRunId}`;
+      return { upserted: row.upserted, removed: row.removed, held: run.held };
     },
     async finish(syncRunId, figures) {
       await sql`

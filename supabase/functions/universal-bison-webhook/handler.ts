@@ -8,15 +8,28 @@ import { storableJson } from "../_shared/json.ts";
 
 export const maxBodyBytes = 1024 * 1024;
 
-export type Outcome = "unauthorized" | "duplicate" | "processed" | "unknown_type" | "failed";
+export type Outcome =
+  | "unauthorized"
+  | "duplicate"
+  | "processed"
+  | "unknown_type"
+  | "failed"
+  | "quarantined";
 export type RejectionReason = "payload_too_large" | "invalid_json" | "invalid_envelope";
 
 export interface WebhookStore {
   /**
    * Stores and processes the event (its JSON text, already validated: passed on as received
-   * rather than serialised again); "unauthorized" when the token matches no connection.
+   * rather than serialised again); "unauthorized" when the token matches no connection,
+   * "quarantined" when it is JSON the database cannot store (kept raw, answered like a stored
+   * event so Bison stops retrying). received is the body as it arrived when json is a cleaned
+   * copy: what quarantine keeps.
    */
-  ingest(tokenSha256: string, json: string): Promise<{ outcome: Outcome; event_id?: number }>;
+  ingest(
+    tokenSha256: string,
+    json: string,
+    received?: string,
+  ): Promise<{ outcome: Outcome; event_id?: number }>;
   /** Counts a refused delivery; false when the token matches no connection. */
   recordRejection(tokenSha256: string, reason: RejectionReason): Promise<boolean>;
   /** Records that an expected test delivery arrived; false when token or nonce do not match. */
@@ -92,10 +105,18 @@ export function createWebhookHandler(deps: WebhookDeps): (request: Request) => P
         return await reject(400, "invalid_envelope", `${where}${issue.message}`);
       }
 
-      const result = await deps.store.ingest(tokenSha256, storableJson(text));
+      const storable = storableJson(text);
+      const result = await deps.store.ingest(
+        tokenSha256,
+        storable,
+        storable === text ? undefined : text,
+      );
       if (result.outcome === "unauthorized") return unauthorized();
       if (result.outcome === "failed") {
         log({ level: "error", msg: "event stored but processing failed", ...result });
+      }
+      if (result.outcome === "quarantined") {
+        log({ level: "warn", msg: "body the database cannot store was quarantined", ...result });
       }
       return json(200, { status: result.outcome, event_id: result.event_id ?? null });
     } catch (error) {

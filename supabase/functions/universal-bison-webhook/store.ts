@@ -5,11 +5,13 @@ import type { Outcome, RejectionReason, WebhookStore } from "./handler.ts";
 
 export function databaseWebhookStore(sql: Sql): WebhookStore {
   return {
-    async ingest(tokenSha256, json) {
-      // ::text first: a parameter the server types as jsonb would be JSON-encoded again.
+    async ingest(tokenSha256, json, received) {
+      // Handed over as text and cast inside the function: a body the database cannot store as
+      // jsonb is quarantined there, and its content never reaches an error or the server log.
       const [row] = await withDeadline(sql`
-        select private.ingest_webhook_event(${tokenSha256}, ${json}::text::jsonb) as result`);
-      return row.result as { outcome: Outcome; event_id?: number };
+        select private.ingest_webhook_body(${tokenSha256}, ${json}::text,
+          ${received ?? null}::text) as result`);
+      return row.result as { outcome: Outcome; event_id?: number; quarantine_id?: number };
     },
     async recordRejection(tokenSha256: string, reason: RejectionReason) {
       const [row] = await withDeadline(sql`

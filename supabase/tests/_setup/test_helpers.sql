@@ -110,5 +110,111 @@ $$;
 comment on function tests.clear_authentication() is
   'Back to the postgres role with no JWT claims.';
 
+
+-- One complete mailbox inventory of a workspace, as poll-sender-emails applies it: lease the
+-- workspace (made due first), apply the inventory (REST field names) and close the sync run.
+-- started_offset moves the run's start, for tests that need runs to follow one another within
+-- one transaction (where now() does not move).
+create or replace function tests.apply_inventory(
+  target_workspace_id bigint,
+  mailboxes jsonb,
+  started_offset interval default interval '0'
+)
+returns public.sender_email_sync_runs
+language plpgsql
+set search_path = ''
+as $$
+declare
+  claimed record;
+  applied record;
+  run public.sender_email_sync_runs;
+begin
+  insert into private.workspace_poll_state (workspace_id, next_poll_at)
+  values (target_workspace_id, '-infinity')
+  on conflict (workspace_id) do update
+    set next_poll_at = '-infinity', lease_owner = null, lease_expires_at = null;
+  select * into claimed from private.claim_workspace_for_polling(gen_random_uuid()) c
+  where c.workspace_id = target_workspace_id;
+  if claimed.sync_run_id is null then
+    raise exception 'workspace % could not be leased (does it have an API key?)',
+      target_workspace_id;
+  end if;
+  update public.sender_email_sync_runs set started_at = now() + started_offset
+  where id = claimed.sync_run_id;
+  select * into applied from private.apply_sender_email_snapshot(claimed.sync_run_id, mailboxes);
+  perform private.finish_workspace_poll(claimed.sync_run_id, 1, jsonb_array_length(mailboxes),
+    applied.upserted, applied.removed, true, null);
+  select * into run from public.sender_email_sync_runs r where r.id = claimed.sync_run_id;
+  return run;
+end;
+$$;
+comment on function tests.apply_inventory(bigint, jsonb, interval) is
+  'Leases a workspace, applies one complete inventory to it and closes the sync run, as the '
+  'poller does; returns the sync run.';
+
+-- A connection (UTC) with one workspace (Bison id 1) that has an API key, so it can be polled.
+create or replace function tests.create_polled_workspace(connection_name text)
+returns table (connection_id uuid, workspace_id bigint)
+language plpgsql
+set search_path = ''
+as $$
+begin
+  insert into public.bison_connections (name, base_url, timezone)
+  values (connection_name, 'https://' || connection_name || '.example.test', 'UTC')
+  returning id into connection_id;
+  insert into public.workspaces (connection_id, bison_workspace_id, name)
+  values (create_polled_workspace.connection_id, 1, connection_name || ' Co')
+  returning id into workspace_id;
+  perform private.set_workspace_api_key(workspace_id, 'api-key-' || md5(connection_name));
+  return next;
+end;
+$$;
+comment on function tests.create_polled_workspace(text) is
+  'Creates a UTC connection named connection_name with one workspace (Bison id 1) holding an API '
+  'key; returns both ids.';
+
+-- A pg_cron job that calls an edge function, with one successful run recorded, as the health
+-- checks read them. The run's runid is one past any pg_cron recorded: postgres may not draw from
+-- pg_cron's sequence, as on hosted.
+create or replace function tests.schedule_function_job(
+  job_name text,
+  schedule text,
+  function_path text,
+  succeeded_at timestamptz
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+begin
+  perform cron.schedule(job_name, schedule,
+    format('select private.invoke_edge_function(%L, ''{}''::jsonb, 5000)', function_path));
+  insert into cron.job_run_details (jobid, runid, job_pid, database, username, command, status,
+                                    return_message, start_time, end_time)
+  select j.jobid, (select coalesce(max(d.runid), 0) + 1 from cron.job_run_details d), 1,
+         'postgres', 'postgres', j.command, 'succeeded', 'SELECT 1', succeeded_at, succeeded_at
+  from cron.job j where j.jobname = job_name;
+end;
+$$;
+comment on function tests.schedule_function_job(text, text, text, timestamptz) is
+  'Creates a pg_cron job calling the edge function at function_path (timeout 5 s) and records '
+  'one successful run of it at succeeded_at.';
+
+-- n REST mailboxes with ids from first_id on, for inventories.
+create or replace function tests.rest_mailboxes(n integer, first_id bigint default 1)
+returns jsonb
+language sql
+set search_path = ''
+as $$
+  select coalesce(jsonb_agg(jsonb_build_object(
+    'id', first_id + i, 'email', 'sender' || (first_id + i) || '@example.test',
+    'status', 'Connected', 'type', 'google_workspace_oauth', 'daily_limit', 30,
+    'emails_sent_count', 500, 'unique_replied_count', 10, 'bounced_count', 1,
+    'updated_at', '2026-11-01T00:00:00Z', 'tags', '[]'::jsonb) order by i), '[]')
+  from generate_series(0, n - 1) i;
+$$;
+comment on function tests.rest_mailboxes(integer, bigint) is
+  'n mailboxes as Bison''s REST API lists them (ids first_id, first_id + 1, ...).';
+
 grant usage on schema tests to anon, authenticated, service_role;
 grant execute on all functions in schema tests to anon, authenticated, service_role;

@@ -1,5 +1,6 @@
 -- Backfilled days carry Bison's numbers and are marked so; an event for such a day never adds to
--- what Bison reports; the boundary day is Bison's numbers until the backfill plus events since.
+-- what Bison reports; the boundary day is Bison's numbers until the backfill plus what happened
+-- since.
 begin;
 select plan(13);
 
@@ -10,21 +11,21 @@ values (:'conn', encode(sha256('tok'::bytea), 'hex'));
 insert into public.workspaces (connection_id, bison_workspace_id, name)
 values (:'conn', 1, 'Client one') returning id as ws \gset
 
-create function pg_temp.email_sent(event_id int, day date) returns text
+create function pg_temp.email_sent(event_id int, at timestamptz) returns text
 language sql volatile set search_path = '' as $$
   select private.ingest_webhook_event(encode(sha256('tok'::bytea), 'hex'), jsonb_build_object(
     'event', jsonb_build_object('type', 'EMAIL_SENT', 'workspace_id', 1),
     'data', jsonb_build_object(
       'campaign_event', jsonb_build_object('id', event_id, 'type', 'sent',
-        'created_at', to_char(day + time '12:00', 'YYYY-MM-DD"T"HH24:MI:SS".000000Z"')),
+        'created_at', to_char(at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')),
       'campaign', jsonb_build_object('id', 2)))) ->> 'outcome';
 $$;
 create function pg_temp.day(offset_days int) returns date
 language sql stable set search_path = '' as $$ select current_date + offset_days $$;
 
 -- Webhooks were registered this morning: two events arrived before the backfill.
-select pg_temp.email_sent(1, pg_temp.day(0));
-select pg_temp.email_sent(2, pg_temp.day(0));
+select pg_temp.email_sent(1, now());
+select pg_temp.email_sent(2, now());
 
 select is(
   private.record_backfill(:ws, pg_temp.day(-3), pg_temp.day(0), jsonb_build_array(
@@ -47,8 +48,10 @@ select results_eq(
   'already includes the two events of this morning');
 
 -- A late delivery for yesterday, and new events today.
-select is(pg_temp.email_sent(3, pg_temp.day(-1)), 'processed', 'a late event is stored');
-select is(pg_temp.email_sent(4, pg_temp.day(0)), 'processed', 'a new event of today is stored');
+select is(pg_temp.email_sent(3, pg_temp.day(-1) + time '12:00'), 'processed',
+  'a late event is stored');
+select is(pg_temp.email_sent(4, clock_timestamp() + interval '1 second'), 'processed',
+  'a new event of today is stored');
 select is((select emails_sent from public.workspace_daily_metrics where day = pg_temp.day(-1)),
   180, 'the late event does not add to Bison''s count for that day');
 select is((select emails_sent from public.workspace_daily_metrics where day = pg_temp.day(0)),

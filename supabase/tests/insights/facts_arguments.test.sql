@@ -1,5 +1,5 @@
 -- The facts function refuses bad arguments clearly (22023) and defaults the period to the last
--- complete local days in the workspace's time zone.
+-- local days ending with today (today so far included) in the workspace's time zone.
 begin;
 select plan(8);
 
@@ -31,12 +31,15 @@ select is(
     - 'baseline_days',
   jsonb_build_object(
     'period_days', 14,
-    'start', (now() at time zone 'Pacific/Kiritimati')::date - 14,
-    'end_exclusive', (now() at time zone 'Pacific/Kiritimati')::date,
-    'previous_start', (now() at time zone 'Pacific/Kiritimati')::date - 28,
-    'baseline_start', (now() at time zone 'Pacific/Kiritimati')::date - 104,
+    'start', (now() at time zone 'Pacific/Kiritimati')::date - 13,
+    'last_day', (now() at time zone 'Pacific/Kiritimati')::date,
+    'end_exclusive', (now() at time zone 'Pacific/Kiritimati')::date + 1,
+    'today', (now() at time zone 'Pacific/Kiritimati')::date,
+    'includes_today', true,
+    'previous_start', (now() at time zone 'Pacific/Kiritimati')::date - 27,
+    'baseline_start', (now() at time zone 'Pacific/Kiritimati')::date - 103,
     'timezone', 'Pacific/Kiritimati'),
-  'by default: the 14 complete local days before today, in the connection''s zone');
+  'by default: the 14 local days ending with today (today included), in the connection''s zone');
 
 select is(
   (select array_agg(fact_id) from public.workspace_insight_facts(900021)),

@@ -51,16 +51,20 @@ insert into public.replies
   ('00000000-0000-4000-8000-00000000f001', 900002, 9, 910004, '2026-11-10 09:00 America/Chicago', 's', 't', false),
   ('00000000-0000-4000-8000-00000000f001', 900001, 10, 910001, '2026-11-15 00:30 America/Chicago', 's', 't', false);
 
+-- provider is what classification stored (private.classify_mailbox); mailbox 8 failed, which is
+-- in the disconnected group, and mailbox 9 has a status nobody defined.
 insert into public.sender_emails
-  (connection_id, bison_sender_email_id, workspace_id, status, connection_type, emails_sent,
-   unique_replies, replied) values
-  ('00000000-0000-4000-8000-00000000f001', 1, 900001, 'connected', 'google_workspace_oauth', 1000, 30, 40),
-  ('00000000-0000-4000-8000-00000000f001', 2, 900001, 'connected', 'google_workspace_oauth', 300, 1, 1),
-  ('00000000-0000-4000-8000-00000000f001', 3, 900001, 'disconnected', 'microsoft_oauth', 100, 0, 0),
-  ('00000000-0000-4000-8000-00000000f001', 4, 900001, 'removed', 'microsoft_oauth', 5000, 0, 0),
-  ('00000000-0000-4000-8000-00000000f001', 5, 900001, 'connected', null, null, null, null),
-  ('00000000-0000-4000-8000-00000000f001', 6, 900002, 'connected', 'microsoft_oauth', 10000, 0, 0),
-  ('00000000-0000-4000-8000-00000000f001', 7, 900001, 'connected', 'Inbox', 250, null, 1);
+  (connection_id, bison_sender_email_id, workspace_id, status, connection_type, provider,
+   emails_sent, unique_replies, replied) values
+  ('00000000-0000-4000-8000-00000000f001', 1, 900001, 'connected', 'google_workspace_oauth', 'Google', 1000, 30, 40),
+  ('00000000-0000-4000-8000-00000000f001', 2, 900001, 'connected', 'google_workspace_oauth', 'Google', 300, 1, 1),
+  ('00000000-0000-4000-8000-00000000f001', 3, 900001, 'disconnected', 'microsoft_oauth', 'Microsoft', 100, 0, 0),
+  ('00000000-0000-4000-8000-00000000f001', 4, 900001, 'removed', 'microsoft_oauth', 'Microsoft', 5000, 0, 0),
+  ('00000000-0000-4000-8000-00000000f001', 5, 900001, 'connected', null, null, null, null, null),
+  ('00000000-0000-4000-8000-00000000f001', 6, 900002, 'connected', 'microsoft_oauth', 'Microsoft', 10000, 0, 0),
+  ('00000000-0000-4000-8000-00000000f001', 7, 900001, 'connected', 'Inbox', 'Google', 250, 1, 1),
+  ('00000000-0000-4000-8000-00000000f001', 8, 900001, 'failed', 'microsoft_oauth', 'Microsoft', 0, 0, 0),
+  ('00000000-0000-4000-8000-00000000f001', 9, 900001, 'paused', 'microsoft_oauth', 'Microsoft', 0, 0, 0);
 
 create temp table ws_facts on commit drop as
 select f.fact_id, f.kind, f.numbers, f.n
@@ -82,12 +86,13 @@ select is(
         'reply_hours', 'provider_mix', 'mailbox_health'],
   'a workspace with metrics, campaigns, replies and mailboxes has every fact, in order');
 
-select is((select numbers from ws_facts where fact_id = 'period'), '{
+select is((select numbers - 'today' from ws_facts where fact_id = 'period'), '{
   "scope": "workspace", "workspace_id": 900001, "workspace_name": "Facts Co",
   "campaign_id": null, "campaign_name": null, "period_days": 7,
-  "start": "2026-11-08", "end_exclusive": "2026-11-15", "previous_start": "2026-11-01",
+  "start": "2026-11-08", "last_day": "2026-11-14", "end_exclusive": "2026-11-15",
+  "includes_today": false, "previous_start": "2026-11-01",
   "baseline_start": "2026-08-10", "baseline_days": 90, "timezone": "America/Chicago"}'::jsonb,
-  'period: local days in the workspace time zone, half-open');
+  'period: local days in the workspace time zone, half-open, with its bounds stated');
 
 select is((select numbers from ws_facts where fact_id = 'sends'),
   '{"current": 1000, "previous": 800, "change": 200, "change_pct": 25.00}'::jsonb,
@@ -142,15 +147,16 @@ select is((select numbers from ws_facts where fact_id = 'reply_hours'), '{"hours
 
 select is((select numbers from ws_facts where fact_id = 'provider_mix'), '{"window": "lifetime",
   "providers": [
-    {"provider": "google", "mailboxes": 2, "emails_sent": 1300, "replies": 31, "reply_rate_pct": 2.38},
-    {"provider": "other", "mailboxes": 1, "emails_sent": 250, "replies": 1, "reply_rate_pct": 0.40},
-    {"provider": "microsoft", "mailboxes": 1, "emails_sent": 100, "replies": 0, "reply_rate_pct": 0.00},
-    {"provider": "unknown", "mailboxes": 1, "emails_sent": 0, "replies": 0, "reply_rate_pct": null}]}'::jsonb,
-  'provider_mix: unique replies (else replies) over emails sent; removed mailboxes left out');
+    {"provider": "Google", "mailboxes": 3, "emails_sent": 1550, "unique_replies": 32, "reply_rate_pct": 2.06},
+    {"provider": "Microsoft", "mailboxes": 3, "emails_sent": 100, "unique_replies": 0, "reply_rate_pct": 0.00},
+    {"provider": "Unknown", "mailboxes": 1, "emails_sent": 0, "unique_replies": 0, "reply_rate_pct": null}]}'::jsonb,
+  'provider_mix: by the stored (classified) provider, unique replies over emails sent; removed '
+  'mailboxes left out');
 select is((select numbers from ws_facts where fact_id = 'mailbox_health'), '{"window": "lifetime",
-  "mailboxes": 5, "connected": 4, "disconnected": 1, "burnt": 1, "burnt_min_sends": 200,
-  "burnt_below_reply_rate_pct": 0.4}'::jsonb,
-  'mailbox_health: 1/300 is burnt, 1/250 (exactly 0.4 %) is not, 0/100 has too few sends');
+  "mailboxes": 7, "connected": 4, "disconnected": 2, "unknown_status": 1, "burnt": 1,
+  "burnt_min_emails_sent": 200, "burnt_below_reply_rate_pct": 0.4}'::jsonb,
+  'mailbox_health: status groups (failed is disconnected, paused unknown); 1/300 is burnt, 1/250 '
+  '(exactly 0.4 %) is not, 0/100 has too few sends');
 
 select is((select count(*)::int from ws_facts where kind not in
   ('period', 'volume', 'rate', 'campaign_rank', 'timing', 'mailboxes')), 0, 'known kinds only');
@@ -158,7 +164,7 @@ select is((select count(*)::int from ws_facts where kind not in
 -- Campaign scope ------------------------------------------------------------------------------
 select is((select numbers from campaign_facts where fact_id = 'period') - 'start'
     - 'end_exclusive' - 'previous_start' - 'baseline_start' - 'baseline_days' - 'timezone'
-    - 'period_days', '{"scope": "campaign", "workspace_id": 900001,
+    - 'period_days' - 'last_day' - 'today' - 'includes_today', '{"scope": "campaign", "workspace_id": 900001,
   "workspace_name": "Facts Co", "campaign_id": 910001, "campaign_name": "Alpha"}'::jsonb,
   'a campaign scope finds its workspace');
 select is((select numbers from campaign_facts where fact_id = 'sends'),

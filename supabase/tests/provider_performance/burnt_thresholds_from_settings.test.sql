@@ -1,4 +1,4 @@
--- Burnt = lifetime unique reply rate under burnt_reply_rate_threshold with at least
+-- Burnt = lifetime unique reply rate under burnt_below_reply_rate_pct (a percentage) with at least
 -- burnt_min_emails_sent sent, both read from private.settings on every run; invalid settings stop
 -- the run with 55000 instead of computing nonsense.
 begin;
@@ -6,8 +6,8 @@ select plan(8);
 
 select results_eq(
   $$select key, value from private.settings
-    where key in ('burnt_reply_rate_threshold', 'burnt_min_emails_sent') order by key$$,
-  $$values ('burnt_min_emails_sent', '200'::jsonb), ('burnt_reply_rate_threshold', '0.004')$$,
+    where key in ('burnt_below_reply_rate_pct', 'burnt_min_emails_sent') order by key$$,
+  $$values ('burnt_below_reply_rate_pct', '0.4'::jsonb), ('burnt_min_emails_sent', '200')$$,
   'the defaults: 0.4% after 200 sends');
 
 insert into public.bison_connections (name, base_url, timezone)
@@ -37,7 +37,7 @@ $$;
 
 select is(pg_temp.burnt(), 3, 'defaults: 1, 4 and 5 (0.4% exactly is not under 0.4%)');
 
-update private.settings set value = '0.0045' where key = 'burnt_reply_rate_threshold';
+update private.settings set value = '0.45' where key = 'burnt_below_reply_rate_pct';
 select is(pg_temp.burnt(), 4, 'a 0.45% threshold adds mailbox 3');
 
 update private.settings set value = '1000' where key = 'burnt_min_emails_sent';
@@ -46,11 +46,11 @@ select is(pg_temp.burnt(), 3, 'a minimum of 1000 sends drops mailbox 1');
 update private.settings set value = '0' where key = 'burnt_min_emails_sent';
 select is(pg_temp.burnt(), 5, 'with no minimum, mailbox 2 (0 replies in 199) is burnt too');
 
-update private.settings set value = '"0.004"' where key = 'burnt_reply_rate_threshold';
+update private.settings set value = '"0.4"' where key = 'burnt_below_reply_rate_pct';
 select throws_ok($$select pg_temp.burnt()$$, '55000',
-  'setting burnt_reply_rate_threshold must be a number from 0 to 1', 'a threshold as text is refused');
+  'setting burnt_below_reply_rate_pct must be a number from 0 to 100', 'a threshold as text is refused');
 
-update private.settings set value = '0.004' where key = 'burnt_reply_rate_threshold';
+update private.settings set value = '0.4' where key = 'burnt_below_reply_rate_pct';
 update private.settings set value = '12.5' where key = 'burnt_min_emails_sent';
 select throws_ok($$select pg_temp.burnt()$$, '55000',
   'setting burnt_min_emails_sent must be a whole number of at least 0',

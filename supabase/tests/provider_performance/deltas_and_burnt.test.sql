@@ -1,5 +1,5 @@
 -- A month of mailbox snapshots (Chicago days) gives hand-computed day / 7-day / 30-day deltas,
--- mailbox counts, burnt counts, capacity and utilisation per (provider, reseller). Covers a
+-- mailbox counts, burnt counts, capacity and utilisation_pct per (provider, reseller). Covers a
 -- mailbox new to the windows, a counter reset, a mailbox removed during the day (its sends count,
 -- the mailbox does not), one removed before it (absent), and an unclassified mailbox.
 begin;
@@ -139,12 +139,12 @@ select results_eq(
             1::bigint, 3::bigint, 4::bigint)$$,
   'Google/Zapmail sends 100+20+10+50, 500+100+60+150, 1000+200+60+350; replies and bounces');
 select results_eq(
-  $$select reply_rate_day, reply_rate_7d, reply_rate_30d, total_daily_limit, utilisation
+  $$select reply_rate_day_pct, reply_rate_7d_pct, reply_rate_30d_pct, total_daily_limit, utilisation_pct
     from public.provider_performance_history
     where provider = 'Google' and reseller = 'Zapmail' and day = '2024-03-31'$$,
-  $$values (3::numeric / 180, 7::numeric / 810, 11::numeric / 1610, 150::bigint,
-            180::numeric / 150)$$,
-  'Google/Zapmail rates, capacity of the 3 connected mailboxes, utilisation 1.2');
+  $$values (1.67, 0.86, 0.68, 150::bigint, 120.00)$$,
+  'Google/Zapmail rates as percentages (3/180, 7/810, 11/1610), capacity of the 3 connected '
+  'mailboxes, utilisation 120 %');
 
 select results_eq(
   $$select mailboxes_total, mailboxes_connected, mailboxes_disconnected, burnt_mailboxes,
@@ -155,19 +155,19 @@ select results_eq(
   $$values (1, 1, 0, 0, 10::bigint, 60::bigint, 110::bigint, 0::bigint, 1::bigint, 1::bigint)$$,
   'Microsoft/no reseller: the removed mailbox''s 10 sends count, it is neither counted nor burnt');
 select results_eq(
-  $$select reply_rate_day, reply_rate_7d, reply_rate_30d, total_daily_limit, utilisation
+  $$select reply_rate_day_pct, reply_rate_7d_pct, reply_rate_30d_pct, total_daily_limit, utilisation_pct
     from public.provider_performance_history
     where provider = 'Microsoft' and reseller is null and day = '2024-03-31'$$,
-  $$values (0::numeric, 1::numeric / 60, 1::numeric / 110, 30::bigint, 10::numeric / 30)$$,
+  $$values (0.00, 1.67, 0.91, 30::bigint, 33.33)$$,
   'Microsoft rates: 0 replies in the day is a rate of 0, not null');
 
 select results_eq(
   $$select mailboxes_total, mailboxes_connected, emails_sent_day, emails_sent_30d,
-           reply_rate_day, reply_rate_30d, total_daily_limit, utilisation
+           reply_rate_day_pct, reply_rate_30d_pct, total_daily_limit, utilisation_pct
     from public.provider_performance_history
     where provider is null and reseller is null and day = '2024-03-31'$$,
   $$values (1, 1, 0::bigint, 0::bigint, null::numeric, null::numeric, 0::bigint, null::numeric)$$,
-  'unclassified: counted, nothing sent, so no rates and no utilisation (capacity 0)');
+  'unclassified: counted, nothing sent, so no rates and no utilisation_pct (capacity 0)');
 
 select is(
   (select count(*) from public.provider_performance_history

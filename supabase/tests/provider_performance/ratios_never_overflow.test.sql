@@ -8,8 +8,10 @@ select is(
                      order by a.attname)
    from pg_catalog.pg_attribute a
    where a.attrelid = 'public.provider_performance_history'::regclass
-     and a.attname in ('reply_rate_day', 'reply_rate_7d', 'reply_rate_30d', 'utilisation')),
-  'reply_rate_30d numeric, reply_rate_7d numeric, reply_rate_day numeric, utilisation numeric',
+     and a.attname in ('reply_rate_day_pct', 'reply_rate_7d_pct', 'reply_rate_30d_pct',
+                       'utilisation_pct')),
+  'reply_rate_30d_pct numeric, reply_rate_7d_pct numeric, reply_rate_day_pct numeric, '
+  'utilisation_pct numeric',
   'every stored ratio is numeric without a precision cap');
 
 insert into public.bison_connections (name, base_url, timezone)
@@ -42,42 +44,42 @@ select lives_ok(
   'the day is computed without an overflow or a division by zero');
 
 select results_eq(
-  $$select emails_sent_day, total_daily_limit, utilisation, reply_rate_day
+  $$select emails_sent_day, total_daily_limit, utilisation_pct, reply_rate_day_pct
     from public.provider_performance_history where provider = 'Google' and reseller is null
       and connection_id = (select id from public.bison_connections where name = 'pp-ratios')$$,
-  $$values (10000::bigint, 1::bigint, 10000::numeric, 0.01::numeric)$$,
-  '10,000 sent on a capacity of 1 is a utilisation of 10000');
+  $$values (10000::bigint, 1::bigint, 1000000.00, 1.00)$$,
+  '10,000 sent on a capacity of 1 is a utilisation of 1,000,000 %');
 select results_eq(
-  $$select emails_sent_day, unique_replies_day, reply_rate_day, reply_rate_30d
+  $$select emails_sent_day, unique_replies_day, reply_rate_day_pct, reply_rate_30d_pct
     from public.provider_performance_history where provider = 'Microsoft' and reseller is null
       and connection_id = (select id from public.bison_connections where name = 'pp-ratios')$$,
-  $$values (1::bigint, 10000::bigint, 10000::numeric, 10000::numeric / 2)$$,
-  '10,000 replies to 1 send is a rate of 10000, stored as it is');
+  $$values (1::bigint, 10000::bigint, 1000000.00, 500000.00)$$,
+  '10,000 replies to 1 send is a rate of 1,000,000 %, stored as it is');
 select is(
-  (select utilisation from public.provider_performance_history
+  (select utilisation_pct from public.provider_performance_history
    where provider = 'Microsoft' and reseller is null
      and connection_id = (select id from public.bison_connections where name = 'pp-ratios')),
-  null, 'a capacity of 0 gives no utilisation');
+  null, 'a capacity of 0 gives no utilisation_pct');
 select results_eq(
-  $$select emails_sent_day, reply_rate_day, reply_rate_7d, reply_rate_30d, total_daily_limit,
-           utilisation
+  $$select emails_sent_day, reply_rate_day_pct, reply_rate_7d_pct, reply_rate_30d_pct, total_daily_limit,
+           utilisation_pct
     from public.provider_performance_history where reseller = 'Outlook'
       and connection_id = (select id from public.bison_connections where name = 'pp-ratios')$$,
-  $$values (0::bigint, null::numeric, null::numeric, null::numeric, 50::bigint, 0::numeric)$$,
+  $$values (0::bigint, null::numeric, null::numeric, null::numeric, 50::bigint, 0.00)$$,
   'nothing sent: no reply rates, and a utilisation of 0 of a real capacity');
 select results_eq(
   $$select mailboxes_total, mailboxes_connected, mailboxes_disconnected, total_daily_limit,
-           utilisation
+           utilisation_pct
     from public.provider_performance_history where reseller = 'Idle'
       and connection_id = (select id from public.bison_connections where name = 'pp-ratios')$$,
   $$values (1, 0, 1, 0::bigint, null::numeric)$$,
-  'a disconnected mailbox is no capacity: no utilisation');
+  'a disconnected mailbox is no capacity: no utilisation_pct');
 
 select results_eq(
-  $$select emails_sent_30d, unique_replies_30d, reply_rate_30d
+  $$select emails_sent_30d, unique_replies_30d, reply_rate_30d_pct
     from public.provider_performance_history where provider = 'Google' and reseller is null
       and connection_id = (select id from public.bison_connections where name = 'pp-ratios')$$,
-  $$values (10001::bigint, 100::bigint, 100::numeric / 10001)$$,
+  $$values (10001::bigint, 100::bigint, 1.00)$$,
   'a mailbox younger than the 30-day window counts from its first snapshot');
 
 select * from finish();

@@ -36,7 +36,7 @@ create temp table first_run as
   select provider, reseller, mailboxes_total, mailboxes_connected, mailboxes_disconnected,
          burnt_mailboxes, emails_sent_day, emails_sent_7d, emails_sent_30d, unique_replies_day,
          unique_replies_7d, unique_replies_30d, bounces_day, bounces_7d, bounces_30d,
-         reply_rate_day, reply_rate_7d, reply_rate_30d, total_daily_limit, utilisation
+         reply_rate_day_pct, reply_rate_7d_pct, reply_rate_30d_pct, total_daily_limit, utilisation_pct
   from public.provider_performance_history where connection_id = :'conn' and day = '2026-01-10';
 
 select results_eq(
@@ -53,7 +53,7 @@ select results_eq(
   $$select provider, reseller, mailboxes_total, mailboxes_connected, mailboxes_disconnected,
            burnt_mailboxes, emails_sent_day, emails_sent_7d, emails_sent_30d, unique_replies_day,
            unique_replies_7d, unique_replies_30d, bounces_day, bounces_7d, bounces_30d,
-           reply_rate_day, reply_rate_7d, reply_rate_30d, total_daily_limit, utilisation
+           reply_rate_day_pct, reply_rate_7d_pct, reply_rate_30d_pct, total_daily_limit, utilisation_pct
     from public.provider_performance_history where day = '2026-01-10'
       and connection_id = (select id from public.bison_connections where name = 'pp-rerun')
     order by provider$$,
@@ -64,11 +64,11 @@ select results_eq(
 select is(private.calculate_provider_performance(:'conn', '2026-01-10', '2026-01-20 12:00+00'),
   2, 'a recompute days later writes two rows');
 select results_eq(
-  $$select provider, emails_sent_day, reply_rate_day from public.provider_performance_history
+  $$select provider, emails_sent_day, reply_rate_day_pct from public.provider_performance_history
     where day = '2026-01-10'
       and connection_id = (select id from public.bison_connections where name = 'pp-rerun')
     order by provider$$,
-  $$select provider, emails_sent_day, reply_rate_day from first_run order by provider$$,
+  $$select provider, emails_sent_day, reply_rate_day_pct from first_run order by provider$$,
   'and they are still the same');
 
 select results_eq(
@@ -79,7 +79,7 @@ select results_eq(
   'another day''s rows are untouched');
 
 -- Under a 3% threshold both mailboxes are burnt: 11 replies in 1100 (1%), 6 in 320 (1.9%).
-update private.settings set value = '0.03' where key = 'burnt_reply_rate_threshold';
+update private.settings set value = '3' where key = 'burnt_below_reply_rate_pct';
 select private.calculate_provider_performance(:'conn', '2026-01-10', '2026-01-20 12:00+00');
 select results_eq(
   $$select provider, burnt_mailboxes from public.provider_performance_history

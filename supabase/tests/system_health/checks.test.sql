@@ -16,7 +16,7 @@ from ws, generate_series(1, 20) n;
 select results_eq(
   $$select status, value from private.evaluate_health_checks('2026-11-20 12:00Z')
     where check_name = 'mailbox_disconnections' and workspace_id = (select id from ws)$$,
-  $$values ('degraded'::text, 0.1000::numeric)$$, '10% disconnected is degraded');
+  $$values ('degraded'::text, 10.00::numeric)$$, '10% disconnected is degraded (value in %)');
 update public.sender_emails set status = 'disconnected'
 where workspace_id = (select id from ws) and bison_sender_email_id <= 5;
 select is(
@@ -32,7 +32,7 @@ select id, '2026-11-19', 130 from ws;
 select results_eq(
   $$select status, value from private.evaluate_health_checks('2026-11-20 12:00Z')
     where check_name = 'metrics_drift' and workspace_id = (select id from ws)$$,
-  $$values ('degraded'::text, 0.2308::numeric)$$, '30 of 130 sends missing is drift');
+  $$values ('degraded'::text, 23.08::numeric)$$, '30 of 130 sends missing is drift (23.08 %)');
 update public.bison_daily_stats set emails_sent = 104 where workspace_id = (select id from ws);
 select is(
   (select status from private.evaluate_health_checks('2026-11-20 12:00Z')
@@ -40,14 +40,8 @@ select is(
   'healthy', 'a few events of difference is not drift');
 
 -- A cron job whose last call was answered with a 500.
-select cron.schedule('pgtap-probe', '*/5 * * * *',
-  $$select private.invoke_edge_function('pgtap-probe', '{}'::jsonb, 5000)$$);
--- A runid past any pg_cron recorded: postgres may not draw from pg_cron's sequence, as on hosted.
-insert into cron.job_run_details (jobid, runid, job_pid, database, username, command, status,
-                                  return_message, start_time, end_time)
-select jobid, (select coalesce(max(runid), 0) + 1 from cron.job_run_details), 1, 'postgres',
-       'postgres', command, 'succeeded', 'SELECT 1', '2026-11-20 11:58Z', '2026-11-20 11:58Z'
-from cron.job where jobname = 'pgtap-probe';
+select tests.schedule_function_job('pgtap-probe', '*/5 * * * *', 'pgtap-probe',
+                                   '2026-11-20 11:58Z');
 insert into private.edge_function_calls (request_id, function_path, called_at)
 values (987654321, 'pgtap-probe', '2026-11-20 11:58Z');
 insert into net._http_response (id, status_code, content, timed_out, created)
@@ -76,17 +70,17 @@ select is(
 insert into public.provider_performance_history (connection_id, day, provider, reseller,
   mailboxes_total, mailboxes_connected, mailboxes_disconnected, burnt_mailboxes, emails_sent_day,
   emails_sent_7d, emails_sent_30d, unique_replies_day, unique_replies_7d, unique_replies_30d,
-  bounces_day, bounces_7d, bounces_30d, reply_rate_day, reply_rate_7d, reply_rate_30d,
-  total_daily_limit, utilisation)
+  bounces_day, bounces_7d, bounces_30d, reply_rate_day_pct, reply_rate_7d_pct,
+  reply_rate_30d_pct, total_daily_limit, utilisation_pct)
 select connection_id, '2026-11-19', 'Google', 'Zapmail', 10, 10, 0, 0, 400, 2800, 12000, 2, 28,
-       120, 0, 0, 0, 0.005, 0.01, 0.01, 500, 0.8
+       120, 0, 0, 0, 0.50, 1.00, 1.00, 500, 80.00
 from ws;
 select results_eq(
   $$select status, value from private.evaluate_health_checks('2026-11-20 12:00Z')
     where check_name = 'provider_reply_rate'
       and connection_id = (select connection_id from ws)$$,
-  $$values ('degraded'::text, 0.005000::numeric)$$, 'a reply rate halved against 7 days is degraded');
-update public.provider_performance_history set reply_rate_day = 0.009, unique_replies_day = 4
+  $$values ('degraded'::text, 0.50::numeric)$$, 'a reply rate halved against 7 days is degraded');
+update public.provider_performance_history set reply_rate_day_pct = 0.90, unique_replies_day = 4
 where connection_id = (select connection_id from ws);
 select is(
   (select status from private.evaluate_health_checks('2026-11-20 12:00Z')

@@ -54,8 +54,8 @@ async function historyRows(connectionId: string) {
   const rows = await sql`
     select day::text, provider, reseller, mailboxes_total, mailboxes_connected,
            mailboxes_disconnected, burnt_mailboxes, emails_sent_day::int,
-           unique_replies_day::int, bounces_day::int, reply_rate_day::float8,
-           total_daily_limit::int, utilisation::float8
+           unique_replies_day::int, bounces_day::int, reply_rate_day_pct::float8,
+           total_daily_limit::int, utilisation_pct::float8
     from public.provider_performance_history where connection_id = ${connectionId}
     order by provider`;
   return rows.map((row) => ({ ...row }));
@@ -73,9 +73,9 @@ const expectedRows = (day: string) => [
     emails_sent_day: 60,
     unique_replies_day: 1,
     bounces_day: 0,
-    reply_rate_day: 1 / 60,
+    reply_rate_day_pct: 1.67, // 1 in 60, as a percentage
     total_daily_limit: 100,
-    utilisation: 0.6,
+    utilisation_pct: 60,
   },
   {
     day,
@@ -88,9 +88,9 @@ const expectedRows = (day: string) => [
     emails_sent_day: 5,
     unique_replies_day: 0,
     bounces_day: 1,
-    reply_rate_day: 0,
+    reply_rate_day_pct: 0,
     total_daily_limit: 0,
-    utilisation: null,
+    utilisation_pct: null,
   },
 ];
 

@@ -383,6 +383,141 @@ Deno.test("catch-up and reconcile through a super-admin key read each workspace'
   }
 });
 
+Deno.test("names from Bison reach Slack as text: no mention, no disguised link", async () => {
+  // Reproduction: a workspace named "<!channel> <https://evil.example|re-authenticate>" was
+  // posted as is, so Slack notified the whole channel and showed a disguised link.
+  const evil = "<!channel> <https://evil.example|re-authenticate>";
+  await withHealth(async ({ gatewayUrl, slack, runChecks, connectionName }) => {
+    const workspace = await connectWorkspace(connectionName, gatewayUrl, "http://127.0.0.1:9");
+    await runChecks();
+    const response = await fetch(workspace.webhookUrl, {
+      method: "POST",
+      body: JSON.stringify(
+        bisonEvent("EMAIL_ACCOUNT_DISCONNECTED", {
+          id: 1,
+          workspaceId: 1,
+          workspaceName: evil,
+          senderEmailId: 7101,
+          at: new Date().toISOString(),
+        }),
+      ),
+    });
+    assert.equal((await response.json()).status, "processed");
+    await runChecks();
+    const posted = slack.accepted.filter((message) => /disconnected/.test(message.text));
+    assert.equal(posted.length, 1);
+    const body = JSON.stringify(posted[0]);
+    assert.ok(!body.includes("<!channel>"), body);
+    assert.ok(!body.includes("<https://evil.example"), body);
+    assert.ok(body.includes("&lt;!channel&gt; &lt;https://evil.example|re-authenticate&gt;"), body);
+  });
+});
+
+/** A dead man's switch service (Healthchecks-style): counts the pings it gets. */
+function startHeartbeat() {
+  const pings: string[] = [];
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen: () => {} }, (request) => {
+    pings.push(request.method);
+    return new Response("OK");
+  });
+  return {
+    url: `http://127.0.0.1:${server.addr.port}/ping/00000000-fake-check`,
+    pings,
+    close: () => server.shutdown(),
+  };
+}
+
+Deno.test("each good run pings the dead man's switch; a run whose alerts failed does not", async () => {
+  const heartbeat = startHeartbeat();
+  await sql`select vault.create_secret(${heartbeat.url}, 'health_heartbeat_url')`;
+  try {
+    await withHealth(async ({ gatewayUrl, runChecks, connectionName }) => {
+      const workspace = await connectWorkspace(connectionName, gatewayUrl, "http://127.0.0.1:9");
+      await busyHistory(workspace.connectionId, workspace.workspaceId);
+      // Slack refuses the first post: the alert is not delivered, so no heartbeat.
+      const failing = await runChecks();
+      assert.equal(failing.heartbeat, "withheld: alerts could not be delivered");
+      assert.deepEqual(heartbeat.pings, []);
+      const good = await runChecks();
+      assert.equal(good.heartbeat, "sent");
+      assert.deepEqual(heartbeat.pings, ["GET"]);
+      const [run] = await sql`
+        select value > now() - interval '1 minute' as recent from private.health_state
+        where key = 'last_function_run_at'`;
+      assert.equal(run.recent, true, "the run is recorded for the health_runs check");
+    }, 1);
+  } finally {
+    await sql`delete from vault.secrets where name = 'health_heartbeat_url'`;
+    await heartbeat.close();
+  }
+});
+
+Deno.test("the hourly reconciliation makes interest follow Bison, per local day", async () => {
+  // LEAD_INTERESTED fires only the first time: un-marking and re-marking are only in Bison's
+  // list of interested replies.
+  const replyOf = (id: number) => ({
+    id,
+    uuid: `uuid-${id}`,
+    subject: "Re: hello",
+    text_body: "yes please",
+    date_received: new Date().toISOString(),
+    from_email_address: `lead${id}@example.test`,
+    interested: true,
+    lead_id: id + 1000,
+    campaign_id: 2,
+  });
+  const marked = [601, 602, 603, 604, 605, 606].map(replyOf);
+  const simulator = startBisonSimulator({
+    workspaces: [{
+      id: 1,
+      name: "Client",
+      apiKey: "sim-key-1-abcdef",
+      mailboxes: generateMailboxes(2),
+      interestedReplies: [...marked],
+    }],
+  });
+  try {
+    await withHealth(async ({ gatewayUrl, connectionName }) => {
+      const workspace = await connectWorkspace(connectionName, gatewayUrl, simulator.url);
+      const reconcile = async () => {
+        const response = await fetch(`${gatewayUrl}/functions/v1/check-system-health/reconcile`, {
+          method: "POST",
+          headers: { "x-cron-secret": stack.cronSecret },
+          body: JSON.stringify({ workspace_id: workspace.workspaceId }),
+        });
+        const result = await response.json();
+        assert.equal(response.status, 200, JSON.stringify(result));
+        assert.deepEqual(result.failed, []);
+        return result.interested[0];
+      };
+      const interestedToday = async () => {
+        const [row] = await sql`
+          select coalesce(sum(interested), 0)::int as n from public.workspace_daily_metrics
+          where workspace_id = ${workspace.workspaceId}
+            and day = private.local_day(${workspace.workspaceId}::bigint, now())`;
+        return row.n;
+      };
+      await reconcile();
+      assert.equal(await interestedToday(), 6, "the six interested replies, never seen before");
+      // Someone un-marks reply 603 in Bison.
+      simulator.workspaces[0].interestedReplies = marked.filter((reply) => reply.id !== 603);
+      assert.deepEqual(await reconcile(), {
+        workspace_id: workspace.workspaceId,
+        marked: 0,
+        unmarked: 1,
+        held: false,
+      });
+      assert.equal(await interestedToday(), 5, "taken back");
+      // ...and marks it again.
+      simulator.workspaces[0].interestedReplies = [...marked];
+      assert.equal((await reconcile()).marked, 1);
+      assert.equal(await interestedToday(), 6, "counted again");
+    });
+  } finally {
+    await simulator.close();
+  }
+});
+
 Deno.test("only the cron secret may run checks; bad bodies are refused clearly", async () => {
   const gateway = await startTestGateway();
   try {

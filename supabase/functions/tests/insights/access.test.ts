@@ -72,7 +72,7 @@ Deno.test("without a key, deterministic rules answer from the same facts (source
     const sends = (response.body.facts as { id: string; numbers: { current: number } }[])
       .find((fact) => fact.id === "sends")!.numbers.current;
     assert.ok(
-      items[0].value.startsWith(`${sends.toLocaleString("en-US")} emails sent in the last 7 days`),
+      items[0].value.startsWith(`${sends.toLocaleString("en-US")} emails sent in the 7 days from `),
       items[0].value,
     );
     const [row] = await sql`

@@ -155,17 +155,59 @@ Deno.test("a 500 on page 7 of 20 leaves that workspace's stored mailboxes untouc
   });
 });
 
-Deno.test("a mailbox deleted in Bison is marked removed after the next complete run", async () => {
+Deno.test("a mailbox deleted in Bison is removed once two complete runs lack it", async () => {
   await withPolling([{ id: 4, mailboxes: 20 }], async (setup) => {
     await setup.poll();
     const gone = setup.simulator.workspaces[0].mailboxes.splice(5, 1)[0];
+    const removedAfter = async () => {
+      await makeDue(setup.workspaceIds.values());
+      const summary = await setup.poll();
+      assert.deepEqual(summary.failed, []);
+      return (await setup.mailboxes(4)).filter((mailbox) => mailbox.status === "removed");
+    };
+    assert.deepEqual(await removedAfter(), [], "one run lacking it removes nothing yet");
+    const removed = await removedAfter();
+    assert.deepEqual(removed.map((mailbox) => mailbox.id), [gone.id]);
+    assert.ok(removed[0].removed_at);
+  });
+});
+
+Deno.test("an empty answer is held and alerted, never turning live mailboxes into removed", async () => {
+  // Reproduction: {"data":[],"links":{"next":null},"meta":{"total":0}} turned 40 live mailboxes
+  // into 0 removed ones, and the provider history written then kept mailboxes_total = 0.
+  await withPolling([{ id: 17, mailboxes: 40 }], async (setup) => {
+    await setup.poll();
+    const mailboxes = setup.simulator.workspaces[0].mailboxes.splice(0);
     await makeDue(setup.workspaceIds.values());
     const summary = await setup.poll();
     assert.deepEqual(summary.failed, []);
-    const stored = await setup.mailboxes(4);
-    const removed = stored.filter((mailbox) => mailbox.status === "removed");
-    assert.deepEqual(removed.map((mailbox) => mailbox.id), [gone.id]);
-    assert.ok(removed[0].removed_at);
+    assert.deepEqual(summary.held, [{
+      workspace_id: setup.workspaceIds.get(17)!,
+      bison_workspace_id: 17,
+    }]);
+    const stored = await setup.mailboxes(17);
+    assert.equal(stored.filter((mailbox) => mailbox.status !== "removed").length, 40);
+    const [run] = await sql`
+      select complete, held, missing, removed from public.sender_email_sync_runs
+      where workspace_id = ${setup.workspaceIds.get(17)!} order by id desc limit 1`;
+    assert.deepEqual({ ...run }, { complete: true, held: true, missing: 40, removed: 0 });
+    await sql`
+      select private.calculate_provider_performance(${setup.connectionId}::uuid,
+               (now() at time zone 'UTC')::date - 1)`;
+    const [{ total }] = await sql`
+      select sum(mailboxes_total)::int as total from public.provider_performance_history
+      where connection_id = ${setup.connectionId}::uuid
+        and day = (now() at time zone 'UTC')::date - 1`;
+    assert.equal(total, 40, "provider history taken during the hold counts the 40");
+    // Bison answers properly again: the hold is released and nothing was lost.
+    setup.simulator.workspaces[0].mailboxes.push(...mailboxes);
+    await makeDue(setup.workspaceIds.values());
+    const next = await setup.poll();
+    assert.deepEqual(next.held, []);
+    assert.equal(
+      (await setup.mailboxes(17)).filter((mailbox) => mailbox.status !== "removed").length,
+      40,
+    );
   });
 });
 

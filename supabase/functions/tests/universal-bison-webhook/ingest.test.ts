@@ -3,7 +3,9 @@
 // wrong.
 import assert from "node:assert/strict";
 import { connect, connectBison, runBisonCli, startTestGateway } from "../_support/stack.ts";
+import { join } from "node:path";
 import { bisonEvent, eventTypes, metricOf } from "../../../../scripts/simulator/bison-events.ts";
+import { stackConfig } from "../../../../scripts/local/config.ts";
 
 const sql = connect();
 let nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000) * 100;
@@ -108,6 +110,37 @@ Deno.test("a reply with a NUL byte or a broken emoji is stored, not refused fore
       select r.text_body from public.replies r join public.workspaces w on w.id = r.workspace_id
       where w.connection_id = ${connectionId}`;
     assert.equal(reply.text_body, "yes please \ufffd");
+  });
+});
+
+Deno.test("JSON the database cannot store is quarantined raw, answered 2xx and never logged", async () => {
+  // Reproduction: a NUL in a key, 1e1000000 or nesting past the parser's limit made every
+  // delivery (and every retry) a 500, and the server log quoted the payload around the error.
+  await withWebhook(async ({ url, connectionId }) => {
+    const marker = `quarantine-marker-${crypto.randomUUID()}`;
+    const envelope = (data: string) =>
+      `{"event": {"type": "EMAIL_SENT", "workspace_id": 1}, "data": {"${marker}": ${data}}}`;
+    const bodies = [
+      envelope(`{"k\\u0000ey-${marker}": 1}`),
+      envelope("1e1000000"),
+      envelope(`${"[".repeat(100_000)}${"]".repeat(100_000)}`),
+    ];
+    for (const body of bodies) {
+      const response = await deliver(url, body);
+      assert.equal(response.status, 200, JSON.stringify(response.body));
+      assert.equal(response.body.status, "quarantined");
+    }
+    const kept = await sql`
+      select body from private.quarantined_webhook_bodies where connection_id = ${connectionId}
+      order by id`;
+    assert.deepEqual(kept.map((row) => row.body), bodies, "kept exactly as received");
+    const [rejections] = await sql`
+      select deliveries from private.webhook_rejections
+      where connection_id = ${connectionId} and reason = 'unstorable_body'`;
+    assert.equal(rejections.deliveries, 3, "counted among the rejections");
+    assert.equal(await storedEvents(connectionId), 0);
+    const log = await Deno.readTextFile(join(stackConfig("test").logDir, "postgres.log"));
+    assert.ok(!log.includes(marker), "the server log holds no fragment of those bodies");
   });
 });
 
