@@ -1,13 +1,21 @@
 // How numbers, rates and times read on screen. Rates arrive as percentages from the read model
 // (1.25 means 1.25 %); nothing here computes a business number.
 
-const counts = new Intl.NumberFormat("en-US");
+const counts = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const decimals = new Intl.NumberFormat("en-US", { maximumFractionDigits: 1 });
 const percents = new Intl.NumberFormat("en-US", { maximumFractionDigits: 2 });
 
 export function count(value: number | string | null | undefined): string {
   if (value === null || value === undefined || value === "") return "–";
   const number = Number(value);
   return Number.isFinite(number) ? counts.format(number) : "–";
+}
+
+/** A figure that may have a fraction (expected so far, sending days elapsed): one decimal. */
+export function decimal(value: number | string | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "–";
+  const number = Number(value);
+  return Number.isFinite(number) ? decimals.format(number) : "–";
 }
 
 export function percent(value: number | string | null | undefined): string {

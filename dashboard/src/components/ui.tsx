@@ -3,7 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { now } from "../clock.ts";
 import { connection } from "../live.ts";
-import { ageOf, count, label, percent } from "../format.ts";
+import { ageOf, count, decimal, label, percent } from "../format.ts";
 import type { Pacing } from "../data/model.ts";
 import type { Resource } from "../resource.ts";
 
@@ -58,7 +58,7 @@ export function PacingBar({ pacing }: { pacing: Pacing }) {
         <span class="metric">{label(pacing.metric)}</span>{" "}
         <strong data-value="actual_mtd">{count(pacing.actual_mtd)}</strong>
         {" / "}
-        <span data-value="target">{count(pacing.target)}</span>{" "}
+        <span data-value="target">{decimal(pacing.target)}</span>{" "}
         <span class="pct">({percent(pacing.pct_of_target)})</span>{" "}
         <span class={`status ${pacing.pacing_status}`}>
           {statusWords[pacing.pacing_status] ?? pacing.pacing_status}
@@ -80,8 +80,9 @@ export function PacingBar({ pacing }: { pacing: Pacing }) {
         />
       </div>
       <div class="pacing-detail">
-        expected so far {count(pacing.expected_so_far)} · projected{" "}
-        {count(pacing.projected_month_end)} · sending day {pacing.sending_days_elapsed} of{" "}
+        expected so far {decimal(pacing.expected_so_far)} · projected{" "}
+        {count(pacing.projected_month_end)} · sending days {decimal(pacing.sending_days_elapsed)}
+        {" of "}
         {pacing.sending_days_total}
       </div>
     </div>

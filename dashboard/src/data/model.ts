@@ -183,7 +183,18 @@ export interface HealthCheck {
   changed_at: string;
 }
 
-export type AlertHistoryRow = Record<string, unknown>;
+export interface AlertChange {
+  id: number;
+  check_name: string;
+  scope: string;
+  workspace_id: number | null;
+  connection_id: string | null;
+  status: "healthy" | "degraded" | "down";
+  previous_status: "healthy" | "degraded" | "down" | null;
+  value: number | null;
+  message: string;
+  recorded_at: string;
+}
 
 const db = () => supabase();
 
@@ -272,9 +283,10 @@ export const read = {
       db().from("system_health").select("*").order("check_name").order("scope"),
     ),
   alertHistory: () =>
-    rows<AlertHistoryRow[]>(
+    rows<AlertChange[]>(
       "health_alert_history",
-      db().from("health_alert_history").select("*").limit(100),
+      db().from("health_alert_history").select("*").order("recorded_at", { ascending: false })
+        .limit(100),
     ),
 };
 

@@ -370,7 +370,9 @@ function Feed({ items }: { items: Activity[] }) {
             {item.kind === "interested" ? "Interested" : "Reply"}
           </span>{" "}
           <strong>{item.lead_name || item.lead_email || "a lead"}</strong>
-          {item.lead_name && item.lead_email ? <span class="muted">{item.lead_email}</span> : null}
+          {item.lead_name && item.lead_email
+            ? <span class="muted">{" "}{item.lead_email}</span>
+            : null}
           {item.subject ? <div class="subject">{item.subject}</div> : null}
           <div class="muted">
             {item.campaign_name ?? "no campaign"} · {dateTime(item.occurred_at)}

@@ -4,8 +4,8 @@ import { useEffect, useMemo } from "preact/hooks";
 import { joinTopics } from "../live.ts";
 import { resource } from "../resource.ts";
 import { isAgencyAdmin } from "../session.ts";
-import { type AlertHistoryRow, type HealthCheck, read } from "../data/model.ts";
-import { count, dateTime, label } from "../format.ts";
+import { type AlertChange, type HealthCheck, read } from "../data/model.ts";
+import { dateTime, decimal, label } from "../format.ts";
 import { Age, Loaded, Section } from "../components/ui.tsx";
 
 function healthReads() {
@@ -45,7 +45,9 @@ export function Health() {
           return (
             <>
               <Section title={`Open alerts (${open.length})`} id="open-alerts">
-                {open.length === 0
+                {checks.length === 0
+                  ? <p class="muted">No checks have run yet.</p>
+                  : open.length === 0
                   ? <p class="ok">Every check is healthy.</p>
                   : <Checks checks={open} />}
               </Section>
@@ -93,7 +95,7 @@ function Checks({ checks }: { checks: HealthCheck[] }) {
             <td>{label(c.check_name)}</td>
             <td>{c.scope}</td>
             <td>{c.message}</td>
-            <td>{c.value === null ? "–" : count(c.value)}</td>
+            <td>{decimal(c.value)}</td>
             <td>{dateTime(c.changed_at)}</td>
             <td>
               <Age at={c.checked_at} />
@@ -105,23 +107,33 @@ function Checks({ checks }: { checks: HealthCheck[] }) {
   );
 }
 
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return "–";
-  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T/.test(value)) return dateTime(value);
-  return typeof value === "object" ? JSON.stringify(value) : String(value);
-}
-
-function History({ rows }: { rows: AlertHistoryRow[] }) {
-  if (rows.length === 0) return <p class="muted">No alerts yet.</p>;
-  const columns = Object.keys(rows[0]);
+function History({ rows }: { rows: AlertChange[] }) {
+  if (rows.length === 0) return <p class="muted">No status changes in the last 30 days.</p>;
   return (
     <table class="history">
       <thead>
-        <tr>{columns.map((column) => <th key={column}>{label(column)}</th>)}</tr>
+        <tr>
+          <th>When</th>
+          <th>Check</th>
+          <th>Scope</th>
+          <th>Change</th>
+          <th>Message</th>
+          <th>Value</th>
+        </tr>
       </thead>
       <tbody>
-        {rows.map((row, index) => (
-          <tr key={index}>{columns.map((column) => <td key={column}>{cell(row[column])}</td>)}</tr>
+        {rows.map((row) => (
+          <tr key={row.id} data-change={row.id}>
+            <td>{dateTime(row.recorded_at)}</td>
+            <td>{label(row.check_name)}</td>
+            <td>{row.scope}</td>
+            <td>
+              {row.previous_status ?? "–"} →{" "}
+              <span class={`status ${row.status}`}>{row.status}</span>
+            </td>
+            <td>{row.message}</td>
+            <td>{decimal(row.value)}</td>
+          </tr>
         ))}
       </tbody>
     </table>

@@ -175,7 +175,7 @@ function ClientTable(
                 : (
                   <>
                     <Counts kpis={row.monthToDate} period="month_to_date" />
-                    <span class="muted">no target</span>
+                    <div class="muted">no target this month</div>
                   </>
                 )}
             </td>

@@ -231,35 +231,43 @@ Deno.test({
       await shows(page, selector, before + 1, 5_000);
     });
 
-    await t.step("an agency admin sees every client and can set a target", async () => {
-      await signOut(page);
-      await signInAs(page, dashboard.url, admin);
-      await page.waitForSelector(`[data-workspace="${hidden.workspaceId}"]`);
-      await page.waitForSelector(`[data-user="${admin.email}"]:has-text("agency admin")`);
-      await screenshot(page, "overview-admin");
-      await page.goto(`${dashboard.url}/#/client/${shown.workspaceId}`);
-      await page.waitForSelector("form.target-form");
-      await page.selectOption('form.target-form select[name="metric"]', "interested");
-      await page.fill('form.target-form input[name="target"]', "40");
-      await page.click('form.target-form button[type="submit"]');
-      await page.waitForSelector("form.target-form .form-message:has-text('Saved')");
-      const [row] = await sql`
+    await t.step(
+      "an agency admin sees every client, can set a target, and sees health live",
+      async () => {
+        await signOut(page);
+        await signInAs(page, dashboard.url, admin);
+        await page.waitForSelector(`[data-workspace="${hidden.workspaceId}"]`);
+        await page.waitForSelector(`[data-user="${admin.email}"]:has-text("agency admin")`);
+        await screenshot(page, "overview-admin");
+        await page.goto(`${dashboard.url}/#/client/${shown.workspaceId}`);
+        await page.waitForSelector("form.target-form");
+        await page.selectOption('form.target-form select[name="metric"]', "interested");
+        await page.fill('form.target-form input[name="target"]', "40");
+        await page.click('form.target-form button[type="submit"]');
+        await page.waitForSelector("form.target-form .form-message:has-text('Saved')");
+        const [row] = await sql`
         select target, set_by from public.workspace_targets
         where workspace_id = ${shown.workspaceId} and metric = 'interested'
         order by set_at desc limit 1`;
-      assert.equal(Number(row.target), 40);
-      assert.equal(row.set_by, admin.id);
-      await page.waitForSelector('.pacing[data-metric="interested"] [data-value="target"]');
-      assert.equal(
-        await numberIn(page, '.pacing[data-metric="interested"] [data-value="target"]'),
-        40,
-      );
-      await screenshot(page, "client-admin");
-      await page.goto(`${dashboard.url}/#/health`);
-      await page.waitForSelector("main.health h1");
-      await settled(page);
-      await screenshot(page, "health-admin");
-    });
+        assert.equal(Number(row.target), 40);
+        assert.equal(row.set_by, admin.id);
+        await page.waitForSelector('.pacing[data-metric="interested"] [data-value="target"]');
+        assert.equal(
+          await numberIn(page, '.pacing[data-metric="interested"] [data-value="target"]'),
+          40,
+        );
+        await screenshot(page, "client-admin");
+        await page.goto(`${dashboard.url}/#/health`);
+        await page.waitForSelector("main.health h1");
+        await settled(page);
+        // The checks run (as pg_cron has them run) while the page is open: they appear live.
+        assert.equal(await page.locator("table.checks [data-check]").count(), 0);
+        await sql`select private.run_health_checks()`;
+        await page.locator("table.checks [data-check]").first().waitFor({ timeout: 5_000 });
+        await page.locator("table.history [data-change]").first().waitFor({ timeout: 5_000 });
+        await screenshot(page, "health-admin");
+      },
+    );
 
     assert.deepEqual(uncaught, []);
   } finally {
