@@ -46,14 +46,21 @@ const overviewPaint = `new Promise((resolve) => {
   new PerformanceObserver((list) => {
     const entry = list.getEntries().find((e) => e.identifier === "overview");
     if (entry) resolve({ paint: entry.renderTime || entry.loadTime,
-      fcp: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null });
+      fcp: performance.getEntriesByName("first-contentful-paint")[0]?.startTime ?? null,
+      reads: performance.getEntriesByType("resource")
+        .filter((r) => r.name.includes("/rest/v1/") || r.name.includes("/auth/v1/"))
+        .map((r) => ({ path: new URL(r.name).pathname, ms: r.duration })) });
   }).observe({ type: "element", buffered: true });
 })`;
 
 async function measureLoad(page: Page, url: string) {
   await page.goto(url);
   await page.waitForSelector("[data-ready]", { timeout: 30_000 });
-  return await page.evaluate(overviewPaint) as { paint: number; fcp: number | null };
+  return await page.evaluate(overviewPaint) as {
+    paint: number;
+    fcp: number | null;
+    reads: { path: string; ms: number }[];
+  };
 }
 
 /** In the page: each change of the cell's text, with when it happened (epoch ms). */
@@ -120,6 +127,7 @@ async function main(): Promise<number> {
     const cold: number[] = [];
     const warm: number[] = [];
     const fcps: number[] = [];
+    const readTimes = new Map<string, number[]>();
     for (let load = 0; load < loads; load++) {
       await session.send("Network.clearBrowserCache");
       const coldLoad = await measureLoad(page, served.url);
@@ -127,6 +135,9 @@ async function main(): Promise<number> {
       const warmLoad = await measureLoad(page, served.url);
       warm.push(warmLoad.paint);
       if (warmLoad.fcp !== null) fcps.push(warmLoad.fcp);
+      for (const read of [...coldLoad.reads, ...warmLoad.reads]) {
+        readTimes.set(read.path, [...readTimes.get(read.path) ?? [], read.ms]);
+      }
     }
 
     // Webhook to screen: one event at a time to the first workspace, timed from the POST to the
@@ -192,6 +203,10 @@ async function main(): Promise<number> {
       ],
     ];
     for (const [name, value] of lines) console.log(`  ${name.padEnd(30)} ${value}`);
+    console.log("  the overview's reads (as the browser timed them), median:");
+    for (const [path, times] of [...readTimes].sort(([a], [b]) => a.localeCompare(b))) {
+      console.log(`    ${path.padEnd(40)} ${ms(times, 50)} ms`);
+    }
     return rows === pollBenchScale.workspaces ? 0 : 1;
   } finally {
     await browser.close();
