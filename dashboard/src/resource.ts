@@ -42,6 +42,56 @@ export function resource<T>(load: () => Promise<T>): Resource<T> {
   };
 }
 
+export interface WorkspaceRows<T> extends Resource<T[]> {
+  /** Reads one workspace's rows again and puts them in place of its old ones. */
+  refreshWorkspace(workspaceId: number): Promise<void>;
+}
+
+/**
+ * Rows of a per-workspace view for every visible workspace, which an event about one workspace
+ * reads again for that workspace only: the page catches up in the time of a one-workspace read,
+ * whatever the number of workspaces. A read of every row that started before a one-workspace
+ * read keeps that workspace's newer rows rather than its own older ones.
+ */
+export function workspaceRows<T extends { workspace_id: number }>(
+  loadAll: () => Promise<T[]>,
+  loadOne: (workspaceId: number) => Promise<T[]>,
+): WorkspaceRows<T> {
+  let sequence = 0;
+  const oneStartedAt = new Map<number, number>();
+  const others = (list: T[] | undefined, ids: Set<number>) =>
+    (list ?? []).filter((row) => !ids.has(row.workspace_id));
+  const all: Resource<T[]> = resource(async () => {
+    const startedAt = ++sequence;
+    const rows = await loadAll();
+    const newer = new Set(
+      [...oneStartedAt].filter(([, at]) => at > startedAt).map(([id]) => id),
+    );
+    if (newer.size === 0) return rows;
+    const kept = (all.data.value ?? []).filter((row) => newer.has(row.workspace_id));
+    return [...others(rows, newer), ...kept];
+  });
+  const ones = new Map<number, Resource<T[]>>();
+  return {
+    ...all,
+    refreshWorkspace(workspaceId) {
+      let one = ones.get(workspaceId);
+      if (!one) {
+        one = resource(async () => {
+          oneStartedAt.set(workspaceId, ++sequence);
+          const rows = await loadOne(workspaceId);
+          all.data.value = [...others(all.data.value, new Set([workspaceId])), ...rows];
+          return rows;
+        });
+        ones.set(workspaceId, one);
+      }
+      const reading = one;
+      // A failed one-workspace read leaves its error on the page by reading everything again.
+      return reading.refresh().then(() => (reading.error.value ? all.refresh() : undefined));
+    },
+  };
+}
+
 /** What a supabase-js query answers: rows, or an error to show. */
 interface Answer {
   data: unknown;

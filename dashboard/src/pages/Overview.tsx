@@ -1,15 +1,16 @@
 // The agency overview: every client the user may see, behind-first, with today's numbers, the
 // month to date against target, the age of the last event, mailbox health and sync state.
-import { useMemo } from "preact/hooks";
+import { useEffect, useMemo } from "preact/hooks";
 import { signal } from "@preact/signals";
 import type { Payload } from "../live.ts";
 import { usePageReads, useWorkspaceTopics } from "../hooks.ts";
-import { resource } from "../resource.ts";
+import { resource, workspaceRows } from "../resource.ts";
 import {
   type Kpis,
   type MailboxHealth,
   type Pacing,
   type PacingStatus,
+  type Period,
   type PipelineHealth,
   read,
   type Workspace,
@@ -52,13 +53,15 @@ export function behindFirst(a: ClientRow, b: ClientRow) {
     workspaceName(a.workspace).localeCompare(workspaceName(b.workspace));
 }
 
+const shownPeriods: Period[] = ["today", "month_to_date"];
+
 function overviewReads() {
   return {
     workspaces: resource(read.workspaces),
-    kpis: resource(() => read.kpis(["today", "month_to_date"])),
-    pacing: resource(() => read.pacing()),
-    mailboxes: resource(() => read.mailboxHealth()),
-    pipeline: resource(() => read.pipelineHealth()),
+    kpis: workspaceRows(() => read.kpis(shownPeriods), (id) => read.kpis(shownPeriods, id)),
+    pacing: workspaceRows(() => read.pacing(), read.pacing),
+    mailboxes: workspaceRows(() => read.mailboxHealth(), read.mailboxHealth),
+    pipeline: workspaceRows(() => read.pipelineHealth(), read.pipelineHealth),
   };
 }
 
@@ -73,16 +76,21 @@ export function Overview() {
     else next.delete(id);
     syncs.value = next;
     if (!progress) {
-      void reads.mailboxes.refresh();
-      void reads.pipeline.refresh();
+      void reads.mailboxes.refreshWorkspace(id);
+      void reads.pipeline.refreshWorkspace(id);
     }
   };
-  const all = Object.values(reads);
-  // Rows show once every read has answered; a read that failed leaves its columns empty and
-  // says why above the table.
-  const settled = all.every((r) => r.data.value !== undefined || r.error.value !== null);
-  const loaded = all.every((r) => r.data.value !== undefined);
-  const errors = all.map((r) => r.error.value).filter(Boolean);
+  // The clients with their numbers show once those reads have answered (a read that failed leaves
+  // its columns empty and says why above the table); mailbox health fills its column when it
+  // arrives, as it is the slowest read and the least urgent.
+  const primary = [reads.workspaces, reads.kpis, reads.pacing, reads.pipeline];
+  const settled = primary.every((r) => r.data.value !== undefined || r.error.value !== null);
+  const loaded = primary.every((r) => r.data.value !== undefined);
+  const complete = loaded && reads.mailboxes.data.value !== undefined;
+  const errors = Object.values(reads).map((r) => r.error.value).filter(Boolean);
+  useEffect(() => {
+    if (complete) performance.mark("overview-complete");
+  }, [complete]);
 
   // Joined once the first reads have answered: the joins do not compete with the first paint, and
   // the read that follows the joins catches up with anything sent meanwhile.
@@ -90,9 +98,9 @@ export function Overview() {
     {
       topic: `workspace:${id}:metrics`,
       onBroadcast: () => {
-        void reads.kpis.refresh();
-        void reads.pacing.refresh();
-        void reads.pipeline.refresh();
+        void reads.kpis.refreshWorkspace(id);
+        void reads.pacing.refreshWorkspace(id);
+        void reads.pipeline.refreshWorkspace(id);
       },
     },
     { topic: `workspace:${id}:sync`, onBroadcast: onSync(id) },
@@ -132,13 +140,28 @@ export function Overview() {
       {errors.map((message) => <Problem key={message} message={message} />)}
       {!settled || !workspaces ? <p class="muted">Loading…</p> : (
         <>
-          <p class="summary" elementtiming="overview" data-ready={loaded ? "true" : undefined}>
+          <p
+            class="summary"
+            elementtiming="overview"
+            data-ready={loaded ? "true" : undefined}
+            data-complete={complete ? "true" : undefined}
+          >
             {clientRows.length} {clientRows.length === 1 ? "client" : "clients"}
             {behind ? `, ${behind} behind target` : ""}
           </p>
           {clientRows.length === 0
             ? <p class="muted">No clients yet: you are not a member of any workspace.</p>
-            : <ClientTable rows={clientRows} syncs={syncs.value} />}
+            : (
+              <ClientTable
+                rows={clientRows}
+                syncs={syncs.value}
+                mailboxes={reads.mailboxes.data.value !== undefined
+                  ? "ready"
+                  : reads.mailboxes.error.value
+                  ? "failed"
+                  : "loading"}
+              />
+            )}
         </>
       )}
     </main>
@@ -146,7 +169,11 @@ export function Overview() {
 }
 
 function ClientTable(
-  { rows, syncs }: { rows: ClientRow[]; syncs: ReadonlyMap<number, SyncProgress> },
+  { rows, syncs, mailboxes }: {
+    rows: ClientRow[];
+    syncs: ReadonlyMap<number, SyncProgress>;
+    mailboxes: "loading" | "failed" | "ready";
+  },
 ) {
   return (
     <table class="clients">
@@ -189,7 +216,9 @@ function ClientTable(
               )}
             </td>
             <td class="mailboxes">
-              <MailboxCounts health={row.mailboxes} />
+              {mailboxes === "ready"
+                ? <MailboxCounts health={row.mailboxes} />
+                : <span class="muted">{mailboxes === "failed" ? "–" : "…"}</span>}
             </td>
             <td class="sync">
               <SyncState
