@@ -257,6 +257,11 @@ Deno.test({
           40,
         );
         await screenshot(page, "client-admin");
+        await page.goto(dashboard.url);
+        await page.waitForSelector(
+          `[data-workspace="${shown.workspaceId}"] .pacing[data-metric="interested"]`,
+        );
+        await screenshot(page, "overview-admin-target");
         await page.goto(`${dashboard.url}/#/health`);
         await page.waitForSelector("main.health h1");
         await settled(page);
