@@ -101,25 +101,27 @@ create or replace function private.month_counters(
   last_day date
 )
 returns table (counters jsonb, days_from_bison_stats bigint)
-language sql
+language plpgsql
 stable
 rows 1
 set search_path = ''
 as $$
+declare
+  names text[] := private.daily_counters();
+begin
+  -- plpgsql keeps its plan for the session: milestones read this with every event that counts.
+  return query
+  with days as materialized (
+    select to_jsonb(m) as day_row, m.source
+    from public.workspace_daily_metrics m
+    where m.workspace_id = target_workspace_id and m.day >= first_day and m.day <= last_day
+  )
   select
-    (select jsonb_object_agg(c.name, coalesce(s.total, 0))
-     from unnest(private.daily_counters()) c(name)
-     left join (
-       select e.key, sum(e.value::bigint) as total
-       from public.workspace_daily_metrics m
-       cross join lateral jsonb_each_text(to_jsonb(m)) e
-       where m.workspace_id = target_workspace_id and m.day >= first_day and m.day <= last_day
-         and e.key = any (private.daily_counters())
-       group by e.key
-     ) s on s.key = c.name),
-    (select count(*) from public.workspace_daily_metrics m
-     where m.workspace_id = target_workspace_id and m.day >= first_day and m.day <= last_day
-       and m.source <> 'events');
+    (select jsonb_object_agg(c.name,
+              (select coalesce(sum((d.day_row ->> c.name)::bigint), 0) from days d))
+     from unnest(names) c(name)),
+    (select count(*) from days d where d.source <> 'events');
+end;
 $$;
 comment on function private.month_counters(bigint, date, date) is
   'The sum of every day counter (private.daily_counters) of a workspace over its day rows from '
