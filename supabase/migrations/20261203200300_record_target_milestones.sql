@@ -93,31 +93,33 @@ language plpgsql
 set search_path = ''
 as $$
 declare
-  running_month date := (select lm.month_start from private.local_month(target_workspace_id) lm);
   thresholds numeric[] := private.setting_numbers('milestone_thresholds_pct');
   announced numeric[] := private.setting_numbers('milestone_slack_thresholds_pct');
+  month_to_date public.workspace_month_to_date;
   reached public.workspace_milestones;
   recorded integer := 0;
   client text;
 begin
+  -- One evaluation at a time per workspace and month; the next one reads what this one committed,
+  -- since the month to date is read after the wait.
+  perform pg_advisory_xact_lock(hashtextextended(
+    'private.record_milestones:' || target_workspace_id || ':' || changed_month, 0));
+  select * into month_to_date from public.workspace_month_to_date mtd
+  where mtd.workspace_id = target_workspace_id;
   -- Only the running local month: a closed month keeps what it recorded.
-  if running_month is distinct from changed_month then
+  if month_to_date.month_start is distinct from changed_month then
     return 0;
   end if;
-  -- One evaluation at a time per workspace and month; the next one reads what this one committed.
-  perform pg_advisory_xact_lock(hashtextextended(
-    'private.record_milestones:' || target_workspace_id || ':' || running_month, 0));
   for reached in
     insert into public.workspace_milestones as m
       (workspace_id, month, metric, threshold_pct, value, target, reached_at)
-    select target_workspace_id, mtd.month_start, t.metric, threshold.pct,
-           (mtd.counters ->> t.metric)::bigint, t.target, now()
-    from public.workspace_month_to_date mtd
-    join public.workspace_targets t
-      on t.workspace_id = mtd.workspace_id and t.month = mtd.month_start
+    select target_workspace_id, changed_month, t.metric, threshold.pct,
+           (month_to_date.counters ->> t.metric)::bigint, t.target, now()
+    from public.workspace_targets t
     cross join unnest(thresholds) threshold(pct)
-    where mtd.workspace_id = target_workspace_id
-      and private.percent_of((mtd.counters ->> t.metric)::numeric, t.target) >= threshold.pct
+    where t.workspace_id = target_workspace_id and t.month = changed_month
+      and private.percent_of((month_to_date.counters ->> t.metric)::numeric, t.target)
+          >= threshold.pct
     order by t.metric, threshold.pct
     on conflict (workspace_id, month, metric, threshold_pct) do nothing
     returning m.*
@@ -160,18 +162,31 @@ declare
   -- The month the changed row belongs to: a day row's day or a target's month (trigger argument).
   changed_month date := date_trunc('month', (to_jsonb(new) ->> tg_argv[0])::timestamp)::date;
 begin
-  if exists (select 1 from public.workspace_targets t
-             where t.workspace_id = new.workspace_id and t.month = changed_month) then
+  -- Most changes cannot reach a milestone: a day row whose counters with a target did not move,
+  -- or a month whose every threshold is recorded already. Those stop here, without waiting.
+  if exists (
+    select 1 from public.workspace_targets t
+    where t.workspace_id = new.workspace_id and t.month = changed_month
+      and (tg_table_name = 'workspace_targets'
+           or (to_jsonb(new) ->> t.metric) is distinct from (to_jsonb(old) ->> t.metric))
+      and exists (
+        select 1 from unnest(private.setting_numbers('milestone_thresholds_pct')) threshold(pct)
+        where not exists (
+          select 1 from public.workspace_milestones m
+          where m.workspace_id = t.workspace_id and m.month = t.month and m.metric = t.metric
+            and m.threshold_pct = threshold.pct)))
+  then
     perform private.record_milestones(new.workspace_id, changed_month);
   end if;
   return null;
 end;
 $$;
 comment on function private.record_milestones_after_change() is
-  'Constraint trigger, at commit: when the changed row (a day row, or a target; the date column '
-  'named by the trigger argument) belongs to a month with targets, records the milestones reached '
-  'if that month is the running one (private.record_milestones). Security definer so that '
-  'whoever writes the row may record and broadcast.';
+  'Constraint trigger, at commit: when the changed row (a target, or a day row that moved a '
+  'counter with a target; the date column named by the trigger argument) belongs to a month with '
+  'a threshold left to reach, records the milestones reached if that month is the running one '
+  '(private.record_milestones). Security definer so that whoever writes the row may record and '
+  'broadcast.';
 
 create constraint trigger workspace_daily_metrics_milestones
   after insert or update on public.workspace_daily_metrics
