@@ -67,7 +67,7 @@ export async function target(ctx: Context, args: string[]) {
   if (action === "list") {
     const rows = await ctx.sql`
       select t.workspace_id::int, w.name as workspace_name, t.month::text, t.metric,
-             t.target::float8 as target, p.actual_mtd::int, p.pct_of_target::float8,
+             t.target::float8 as target, p.actual_mtd::int, p.of_target_pct::float8,
              p.pacing_status
       from public.workspace_targets t
       join public.workspaces w on w.id = t.workspace_id
@@ -89,7 +89,7 @@ export async function target(ctx: Context, args: string[]) {
             row.metric,
             row.target,
             row.actual_mtd,
-            row.pct_of_target,
+            row.of_target_pct,
             row.pacing_status,
           ]),
         )

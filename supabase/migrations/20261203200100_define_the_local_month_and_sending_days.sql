@@ -188,6 +188,46 @@ comment on view public.workspace_month_to_date is
   '(private.projected_month_end; null before the first sending day). Security invoker: members '
   'see their workspaces.';
 
+-- Column by column, for docs/data-model.md and the generated types (what a frontend reads).
+comment on column public.workspace_month_to_date.workspace_id is 'The workspace.';
+comment on column public.workspace_month_to_date.month_start is
+  'The first day of the current local month.';
+comment on column public.workspace_month_to_date.today is 'Today, in the workspace''s time zone.';
+comment on column public.workspace_month_to_date.days_in_month is
+  'How many days the current month has.';
+comment on column public.workspace_month_to_date.elapsed_days is
+  'Calendar days of the month elapsed so far, with fractions (at least an hour).';
+comment on column public.workspace_month_to_date.emails_sent is 'Emails sent this month so far.';
+comment on column public.workspace_month_to_date.replies is 'Replies this month so far.';
+comment on column public.workspace_month_to_date.interested is
+  'Replies that became interested this month so far.';
+comment on column public.workspace_month_to_date.bounces is 'Bounces this month so far.';
+comment on column public.workspace_month_to_date.unsubscribes is 'Unsubscribes this month so far.';
+comment on column public.workspace_month_to_date.days_from_bison_stats is
+  'How many of the month''s days carry Email Bison''s own numbers (backfilled history).';
+comment on column public.workspace_month_to_date.projected_emails_sent is
+  'The month''s emails at the pace so far: emails_sent x sending_days_total / '
+  'sending_days_elapsed (at least an hour of sending), a whole number; null before the month''s '
+  'first sending day has begun.';
+comment on column public.workspace_month_to_date.first_contacts is
+  'Contacts emailed for the first time this month so far.';
+comment on column public.workspace_month_to_date.opens is 'Tracked opens this month so far.';
+comment on column public.workspace_month_to_date.manual_emails_sent is
+  'One-off emails sent from the inbox or API this month so far.';
+comment on column public.workspace_month_to_date.untracked_replies is
+  'Inbound emails not tied to a campaign email this month so far.';
+comment on column public.workspace_month_to_date.month_end_exclusive is
+  'The first day of the next local month.';
+comment on column public.workspace_month_to_date.sending_days_total is
+  'Days of this month on the workspace''s sending weekdays.';
+comment on column public.workspace_month_to_date.sending_days_elapsed is
+  'Sending days of this month before today, plus the share of today that has passed when today is '
+  'one (4 decimals).';
+comment on column public.workspace_month_to_date.timezone is
+  'The workspace''s time zone (IANA name) its days are counted in.';
+comment on column public.workspace_month_to_date.counters is
+  'Every day counter''s month to date as {counter: count} (the named columns and any other).';
+
 -- Who may change what pacing is measured against: agency admins, and the service_role database
 -- role (server code). The role the caller really has, never a claim in a token.
 create or replace function private.require_target_manager()

@@ -32,8 +32,17 @@ comment on table public.workspace_targets is
   'private.daily_counters), target the count to reach in that month. One row per workspace, '
   'month and metric; other months'' rows are the history. Written only through '
   'public.set_workspace_target (agency admins); members read their workspaces'' targets.';
+comment on column public.workspace_targets.id is 'Identifies the target row.';
+comment on column public.workspace_targets.workspace_id is 'The workspace (client).';
+comment on column public.workspace_targets.month is
+  'The first day of the local month the target is for.';
+comment on column public.workspace_targets.metric is
+  'The day counter to reach: interested, emails_sent, replies, or another counter of '
+  'workspace_daily_metrics.';
+comment on column public.workspace_targets.target is 'The count to reach in the month (above 0).';
 comment on column public.workspace_targets.set_by is
   'The agency admin who set it last; null when set by server code or the admin CLI.';
+comment on column public.workspace_targets.set_at is 'When it was last set.';
 
 alter table public.workspace_targets enable row level security;
 create policy "members read their workspaces' targets" on public.workspace_targets
@@ -80,7 +89,7 @@ create or replace function private.pace(
 returns table (
   expected_so_far numeric,
   projected_month_end numeric,
-  pct_of_target numeric,
+  of_target_pct numeric,
   pace_pct numeric,
   pacing_status text
 )
@@ -107,7 +116,7 @@ $$;
 comment on function private.pace(numeric, numeric, numeric, numeric, numeric, numeric, numeric) is
   'The definition of pacing against a monthly target: expected_so_far = target x sending days '
   'elapsed / sending days in the month (2 decimals); projected_month_end at the pace so far '
-  '(private.projected_month_end); pct_of_target = actual as a percentage of target; pace_pct = '
+  '(private.projected_month_end); of_target_pct = actual as a percentage of target; pace_pct = '
   'actual as a percentage of expected_so_far (the same as projected_month_end of target); '
   'pacing_status ahead, on_track, behind or at_risk by the thresholds of private.pacing_rule '
   '(on_track while nothing is expected yet).';
@@ -127,7 +136,7 @@ select
   (mtd.counters ->> t.metric)::bigint as actual_mtd,
   p.expected_so_far,
   p.projected_month_end,
-  p.pct_of_target,
+  p.of_target_pct,
   mtd.sending_days_elapsed,
   mtd.sending_days_total,
   p.pacing_status,
@@ -151,9 +160,38 @@ where exists (select 1 from public.workspace_targets any_target
 comment on view public.workspace_pacing is
   'Per visible workspace and metric with a target for its current local month: the target, '
   'actual_mtd (public.workspace_month_to_date''s count), expected_so_far, projected_month_end, '
-  'pct_of_target, pace_pct and pacing_status (private.pace, thresholds in private.settings), '
+  'of_target_pct, pace_pct and pacing_status (private.pace, thresholds in private.settings), '
   'with the month''s sending days (total, and elapsed including the share of today) in the '
   'workspace''s zone. Security invoker: members see their workspaces.';
+comment on column public.workspace_pacing.workspace_id is 'The workspace (client).';
+comment on column public.workspace_pacing.month is 'The first day of the current local month.';
+comment on column public.workspace_pacing.metric is 'The day counter the target counts.';
+comment on column public.workspace_pacing.target is 'The count to reach this month.';
+comment on column public.workspace_pacing.actual_mtd is 'The count this month so far.';
+comment on column public.workspace_pacing.expected_so_far is
+  'What should be reached by now: target x sending_days_elapsed / sending_days_total (2 '
+  'decimals).';
+comment on column public.workspace_pacing.projected_month_end is
+  'The month''s count at the pace so far, a whole number; null before the month''s first sending '
+  'day has begun.';
+comment on column public.workspace_pacing.of_target_pct is
+  'actual_mtd as a percentage of target (40 = 40 %).';
+comment on column public.workspace_pacing.sending_days_elapsed is
+  'Sending days of the month before today, plus the share of today that has passed when today is '
+  'one.';
+comment on column public.workspace_pacing.sending_days_total is 'Sending days in the month.';
+comment on column public.workspace_pacing.pacing_status is
+  'ahead, on_track, behind or at_risk, by pace_pct against the thresholds in settings '
+  '(pacing_ahead_from_pct 110, pacing_on_track_from_pct 95, pacing_behind_from_pct 75); on_track '
+  'while nothing is expected yet.';
+comment on column public.workspace_pacing.pace_pct is
+  'actual_mtd as a percentage of expected_so_far (= projected_month_end as a percentage of '
+  'target); null while nothing is expected yet.';
+comment on column public.workspace_pacing.today is 'Today, in the workspace''s time zone.';
+comment on column public.workspace_pacing.timezone is 'The workspace''s time zone (IANA name).';
+comment on column public.workspace_pacing.set_by is
+  'The agency admin who set the target; null when set by server code or the admin CLI.';
+comment on column public.workspace_pacing.set_at is 'When the target was last set.';
 revoke all on public.workspace_pacing from anon, authenticated;
 grant select on public.workspace_pacing to authenticated, service_role;
 

@@ -41,6 +41,17 @@ comment on table public.workspace_milestones is
   'at that moment. Once per workspace, month, metric and threshold; a later lower target or an '
   'interest taken back changes nothing recorded. Members read their workspaces'' milestones.';
 
+comment on column public.workspace_milestones.id is 'Identifies the milestone.';
+comment on column public.workspace_milestones.workspace_id is 'The workspace (client).';
+comment on column public.workspace_milestones.month is 'The first day of the local month.';
+comment on column public.workspace_milestones.metric is 'The day counter the target counts.';
+comment on column public.workspace_milestones.threshold_pct is
+  'The share of the target reached: 25, 50, 75 or 100 (percent).';
+comment on column public.workspace_milestones.value is
+  'The month to date when the threshold was reached.';
+comment on column public.workspace_milestones.target is 'The target at that moment.';
+comment on column public.workspace_milestones.reached_at is 'When it was recorded.';
+
 alter table public.workspace_milestones enable row level security;
 create policy "members read their workspaces' milestones" on public.workspace_milestones
   for select to authenticated using ((select private.is_workspace_member(workspace_id)));
@@ -197,3 +208,33 @@ create constraint trigger workspace_targets_milestones
   after insert or update on public.workspace_targets
   deferrable initially deferred
   for each row execute function private.record_milestones_after_change('month');
+
+-- The broadcast catalogue (private.realtime_broadcasts, where the project describes every topic
+-- and event) gets the milestone topic once it exists in this database.
+do $$
+begin
+  if to_regclass('private.realtime_broadcasts') is not null then
+    execute $insert$
+      insert into private.realtime_broadcasts
+        (topic, event, receivers, sent_when, payload_fields, sent_by)
+      values ('workspace:<workspace_id>:milestones', 'milestone',
+        'members of the workspace and agency admins',
+        'when the workspace''s month to date of a metric first reaches 25, 50, 75 or 100 % of its '
+        'target in the running local month (once per month, metric and threshold)',
+        '[{"name": "workspace_id", "type": "number", "description": "The workspace."},
+          {"name": "metric", "type": "string", "description": "The day counter the target counts."},
+          {"name": "target", "type": "number", "description": "The target at that moment."},
+          {"name": "threshold", "type": "number",
+           "description": "The share of the target reached, in percent (25, 50, 75, 100)."},
+          {"name": "value", "type": "number",
+           "description": "The month to date when it was reached."},
+          {"name": "month", "type": "string (date)",
+           "description": "The first day of the local month."},
+          {"name": "reached_at", "type": "string (timestamptz)",
+           "description": "When it was recorded."}]'::jsonb,
+        array['private.record_milestones(bigint,date)'])
+      on conflict (topic, event) do nothing
+    $insert$;
+  end if;
+end
+$$;

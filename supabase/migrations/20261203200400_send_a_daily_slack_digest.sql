@@ -88,7 +88,7 @@ as $$
         format('• %s: %s of %s (%s%%), expected %s by now, on pace for %s · %s',
           private.slack_text(initcap(replace(p.metric, '_', ' '))),
           private.slack_number(p.actual_mtd), private.slack_number(p.target),
-          private.slack_number(p.pct_of_target), private.slack_number(p.expected_so_far),
+          private.slack_number(p.of_target_pct), private.slack_number(p.expected_so_far),
           coalesce(private.slack_number(p.projected_month_end), 'no pace yet'), l.label),
         E'\n' order by array_position(array['interested', 'emails_sent', 'replies'], p.metric),
                        p.metric),

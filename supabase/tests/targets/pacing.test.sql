@@ -59,10 +59,10 @@ select results_eq(
            ('interested'::text, 2::bigint, 'at_risk'::text)$$,
   'a row per target of the running month (last month''s left out), with its status');
 select results_eq(
-  $$select p.expected_so_far, p.projected_month_end, p.pct_of_target, p.pace_pct,
+  $$select p.expected_so_far, p.projected_month_end, p.of_target_pct, p.pace_pct,
            p.sending_days_elapsed, p.sending_days_total, p.month, p.today
     from public.workspace_pacing p where p.workspace_id = 920401 and p.metric = 'interested'$$,
-  $$select pace.expected_so_far, pace.projected_month_end, pace.pct_of_target, pace.pace_pct,
+  $$select pace.expected_so_far, pace.projected_month_end, pace.of_target_pct, pace.pace_pct,
            mtd.sending_days_elapsed, mtd.sending_days_total, mtd.month_start, mtd.today
     from public.workspace_month_to_date mtd
     cross join private.pace(2, 1000000, mtd.sending_days_elapsed, mtd.sending_days_total,
