@@ -192,7 +192,7 @@ comment on column public.workspace_pacing.timezone is 'The workspace''s time zon
 comment on column public.workspace_pacing.set_by is
   'The agency admin who set the target; null when set by server code or the admin CLI.';
 comment on column public.workspace_pacing.set_at is 'When the target was last set.';
-revoke all on public.workspace_pacing from anon, authenticated;
+revoke all on public.workspace_pacing from anon, authenticated, service_role;
 grant select on public.workspace_pacing to authenticated, service_role;
 
 create or replace function private.set_workspace_target(
