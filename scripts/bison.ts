@@ -10,6 +10,7 @@ import * as connections from "./bison/connections.ts";
 import * as onboarding from "./bison/onboard.ts";
 import * as operations from "./bison/operations.ts";
 import * as people from "./bison/members.ts";
+import * as targets from "./bison/targets.ts";
 
 const commands = {
   connect: [connections.connect, connections.usages.connect],
@@ -25,6 +26,7 @@ const commands = {
   "add-workspace": [connections.addWorkspace, connections.usages.addWorkspace],
   discover: [connections.discover, connections.usages.discover],
   reprocess: [operations.reprocess, operations.usages.reprocess],
+  target: [targets.target, targets.usage],
 } as const;
 
 const usage = `usage: npm run bison -- <command> [options]
