@@ -44,7 +44,7 @@ const statusWords: Record<string, string> = {
 
 export function PacingBar({ pacing }: { pacing: Pacing }) {
   const target = Number(pacing.target);
-  const filled = Math.min(100, Math.max(0, Number(pacing.pct_of_target ?? 0)));
+  const filled = Math.min(100, Math.max(0, Number(pacing.of_target_pct ?? 0)));
   const expectedAt = target > 0
     ? Math.min(100, Math.max(0, (Number(pacing.expected_so_far) / target) * 100))
     : 0;
@@ -59,7 +59,7 @@ export function PacingBar({ pacing }: { pacing: Pacing }) {
         <strong data-value="actual_mtd">{count(pacing.actual_mtd)}</strong>
         {" / "}
         <span data-value="target">{decimal(pacing.target)}</span>{" "}
-        <span class="pct">({percent(pacing.pct_of_target)})</span>{" "}
+        <span class="pct">({percent(pacing.of_target_pct)})</span>{" "}
         <span class={`status ${pacing.pacing_status}`}>
           {statusWords[pacing.pacing_status] ?? pacing.pacing_status}
         </span>
@@ -80,8 +80,9 @@ export function PacingBar({ pacing }: { pacing: Pacing }) {
         />
       </div>
       <div class="pacing-detail">
-        expected so far {decimal(pacing.expected_so_far)} · projected{" "}
-        {count(pacing.projected_month_end)} · sending days {decimal(pacing.sending_days_elapsed)}
+        pace {percent(pacing.pace_pct)} · expected so far {decimal(pacing.expected_so_far)}{" "}
+        · projected {count(pacing.projected_month_end)} · sending days{" "}
+        {decimal(pacing.sending_days_elapsed)}
         {" of "}
         {pacing.sending_days_total}
       </div>

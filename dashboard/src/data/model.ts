@@ -48,7 +48,9 @@ export interface Pacing {
   actual_mtd: number;
   expected_so_far: number;
   projected_month_end: number;
-  pct_of_target: number | null;
+  of_target_pct: number | null;
+  /** actual_mtd as a percentage of expected_so_far; what pacing_status is judged on. */
+  pace_pct: number | null;
   sending_days_elapsed: number;
   sending_days_total: number;
   pacing_status: PacingStatus;

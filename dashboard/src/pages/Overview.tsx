@@ -44,12 +44,12 @@ export function byMetricOrder(a: Pacing, b: Pacing) {
   return rank(a.metric) - rank(b.metric) || a.metric.localeCompare(b.metric);
 }
 
-/** Behind first: the worst pacing status of the lead target, then the least of it reached. */
+/** Behind first: the worst pacing status of the lead target, then the slowest pace. */
 export function behindFirst(a: ClientRow, b: ClientRow) {
   const lead = (row: ClientRow) => row.pacing[0];
   const rank = (row: ClientRow) => lead(row) ? statusRank[lead(row).pacing_status] ?? 4 : 5;
-  const reached = (row: ClientRow) => Number(lead(row)?.pct_of_target ?? Infinity);
-  return rank(a) - rank(b) || reached(a) - reached(b) ||
+  const pace = (row: ClientRow) => Number(lead(row)?.pace_pct ?? Infinity);
+  return rank(a) - rank(b) || pace(a) - pace(b) ||
     workspaceName(a.workspace).localeCompare(workspaceName(b.workspace));
 }
 
