@@ -21,7 +21,7 @@ export function ConnectionBadge() {
 export function LiveBadge({ lastEventAt }: { lastEventAt: string | null | undefined }) {
   const state = connection.value;
   return (
-    <span class={`badge live ${state}`} data-live={state}>
+    <span class={`badge event-age ${state}`} data-live={state}>
       {state === "live" ? "Live" : state === "offline" ? "Offline" : "…"}
       <span class="age" data-last-event={lastEventAt ?? ""}>
         {" · last event "}

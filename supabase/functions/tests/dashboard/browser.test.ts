@@ -261,6 +261,7 @@ Deno.test({
         await page.waitForSelector(
           `[data-workspace="${shown.workspaceId}"] .pacing[data-metric="interested"]`,
         );
+        await page.waitForSelector('[data-connection="live"]');
         await screenshot(page, "overview-admin-target");
         await page.goto(`${dashboard.url}/#/health`);
         await page.waitForSelector("main.health h1");
