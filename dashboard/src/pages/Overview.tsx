@@ -60,13 +60,22 @@ function overviewReads() {
     workspaces: resource(read.workspaces),
     kpis: workspaceRows(() => read.kpis(shownPeriods), (id) => read.kpis(shownPeriods, id)),
     pacing: workspaceRows(() => read.pacing(), read.pacing),
-    mailboxes: workspaceRows(() => read.mailboxHealth(), read.mailboxHealth),
     pipeline: workspaceRows(() => read.pipelineHealth(), read.pipelineHealth),
   };
 }
 
 export function Overview() {
-  const { reads, refreshAll } = usePageReads(overviewReads);
+  const { reads, refreshAll: refreshClients } = usePageReads(overviewReads);
+  // Mailbox health is the slowest read and the least urgent: it starts once the clients' numbers
+  // are on screen, so it does not compete with them for the database.
+  const mailboxes = useMemo(
+    () => workspaceRows(() => read.mailboxHealth(), read.mailboxHealth),
+    [],
+  );
+  const refreshAll = () => {
+    refreshClients();
+    void mailboxes.refresh();
+  };
   const syncs = useMemo(() => signal<ReadonlyMap<number, SyncProgress>>(new Map()), []);
   const workspaces = reads.workspaces.data.value;
   const onSync = (id: number) => (event: string, payload: Payload) => {
@@ -76,18 +85,20 @@ export function Overview() {
     else next.delete(id);
     syncs.value = next;
     if (!progress) {
-      void reads.mailboxes.refreshWorkspace(id);
+      void mailboxes.refreshWorkspace(id);
       void reads.pipeline.refreshWorkspace(id);
     }
   };
   // The clients with their numbers show once those reads have answered (a read that failed leaves
-  // its columns empty and says why above the table); mailbox health fills its column when it
-  // arrives, as it is the slowest read and the least urgent.
-  const primary = [reads.workspaces, reads.kpis, reads.pacing, reads.pipeline];
-  const settled = primary.every((r) => r.data.value !== undefined || r.error.value !== null);
-  const loaded = primary.every((r) => r.data.value !== undefined);
-  const complete = loaded && reads.mailboxes.data.value !== undefined;
-  const errors = Object.values(reads).map((r) => r.error.value).filter(Boolean);
+  // its columns empty and says why above the table); mailbox health fills its column after.
+  const clientReads = Object.values(reads);
+  const settled = clientReads.every((r) => r.data.value !== undefined || r.error.value !== null);
+  const loaded = clientReads.every((r) => r.data.value !== undefined);
+  const complete = loaded && mailboxes.data.value !== undefined;
+  const errors = [...clientReads, mailboxes].map((r) => r.error.value).filter(Boolean);
+  useEffect(() => {
+    if (settled) void mailboxes.refresh();
+  }, [settled]);
   useEffect(() => {
     if (complete) performance.mark("overview-complete");
   }, [complete]);
@@ -117,7 +128,7 @@ export function Overview() {
         k.workspace_id === workspace.id && k.period === "month_to_date"
       ),
       pacing: pacing.filter((p) => p.workspace_id === workspace.id).sort(byMetricOrder),
-      mailboxes: reads.mailboxes.data.value?.find((m) => m.workspace_id === workspace.id),
+      mailboxes: mailboxes.data.value?.find((m) => m.workspace_id === workspace.id),
       pipeline: reads.pipeline.data.value?.find((p) => p.workspace_id === workspace.id),
     })).sort(behindFirst);
   }, [
@@ -125,7 +136,7 @@ export function Overview() {
     workspaces,
     reads.kpis.data.value,
     reads.pacing.data.value,
-    reads.mailboxes.data.value,
+    mailboxes.data.value,
     reads.pipeline.data.value,
   ]);
 
@@ -155,9 +166,9 @@ export function Overview() {
               <ClientTable
                 rows={clientRows}
                 syncs={syncs.value}
-                mailboxes={reads.mailboxes.data.value !== undefined
+                mailboxes={mailboxes.data.value !== undefined
                   ? "ready"
-                  : reads.mailboxes.error.value
+                  : mailboxes.error.value
                   ? "failed"
                   : "loading"}
               />
