@@ -358,3 +358,69 @@ Deno.test("an agency admin reads every workspace's read model and the health his
     await api.close();
   }
 });
+
+Deno.test("bad input to the read model gets PostgREST's and Realtime's errors", async () => {
+  const api = await startTestApi();
+  try {
+    const { workspaceId } = await scenario(api);
+    const person = await createPerson(api, "typo");
+    await bison(api, [
+      "member",
+      "add",
+      "--email",
+      person.email,
+      "--workspace",
+      String(workspaceId),
+    ]);
+    const client = await signedIn(api, person);
+
+    const tooMany = await client.rpc("workspace_daily_series", {
+      workspace_id: workspaceId,
+      days: 400,
+    });
+    assert.equal(tooMany.status, 400);
+    assert.deepEqual(
+      { code: tooMany.error?.code, message: tooMany.error?.message },
+      { code: "22023", message: "days must be between 1 and 366, got 400" },
+    );
+    const notANumber = await client.rpc("workspace_daily_series", {
+      workspace_id: workspaceId,
+      days: "thirty" as unknown as number,
+    });
+    assert.equal(notANumber.status, 400);
+    assert.equal(notANumber.error?.code, "22P02");
+    const unknownArgument = await client.rpc(
+      "workspace_daily_series",
+      { workspace: workspaceId } as never,
+    );
+    assert.equal(unknownArgument.status, 404);
+    assert.equal(unknownArgument.error?.code, "PGRST202");
+
+    const unknownColumn = await client.from("workspace_kpis").select("period, sent" as "period")
+      .eq("workspace_id", workspaceId);
+    assert.equal(unknownColumn.status, 400);
+    assert.equal(unknownColumn.error?.code, "42703");
+    const badFilter = await client.from("activity_feed").select("id")
+      .filter("occurred_at", "since" as "eq", "yesterday");
+    assert.equal(badFilter.status, 400);
+    assert.equal(badFilter.error?.code, "PGRST100");
+    const badPeriod = await client.from("workspace_kpis").select("period")
+      .eq("period_start", "last week");
+    assert.equal(badPeriod.status, 400);
+    assert.equal(badPeriod.error?.code, "22007");
+
+    // A topic that names no workspace is nobody's.
+    const nowhere = client.channel("workspace:all:metrics", { config: { private: true } });
+    const refused = await subscribe(nowhere);
+    await client.removeChannel(nowhere);
+    assert.equal(refused.status, "CHANNEL_ERROR");
+    assert.equal(
+      refused.error?.message,
+      "Unauthorized: You do not have permissions to read from this Channel topic: " +
+        "workspace:all:metrics",
+    );
+    await closeClient(client);
+  } finally {
+    await api.close();
+  }
+});
