@@ -17,7 +17,13 @@ create policy "members read their workspaces' webhook subscription checks"
 
 -- A connection-wide check (webhook_rejections: deliveries refused for the whole connection) is
 -- about every workspace of that connection: their members see it too, as they see the
--- connection itself.
-create policy "members read their connections' checks" on public.system_health
+-- connection itself. One policy, so that each row is judged once.
+drop policy "admins see every check, members their workspaces' checks" on public.system_health;
+create policy "admins see every check, members their workspaces' and connections' checks"
+  on public.system_health
   for select to authenticated
-  using (workspace_id is null and (select private.is_connection_member(connection_id)));
+  using (
+    (select private.is_agency_admin())
+    or (select private.is_workspace_member(workspace_id))
+    or (workspace_id is null and (select private.is_connection_member(connection_id)))
+  );
