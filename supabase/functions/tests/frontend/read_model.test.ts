@@ -12,6 +12,7 @@ import { runBisonCli } from "../../../../scripts/local/bison-cli.ts";
 import { bisonEvent } from "../../../../scripts/simulator/bison-events.ts";
 import { connect, startTestApi, testStack } from "../_support/stack.ts";
 import { closeClient, Inbox, newWorkspace, subscribe } from "../_support/realtime.ts";
+import { createPasswordUser } from "../_support/members.ts";
 
 const stack = testStack();
 const sql = connect(stack);
@@ -20,20 +21,6 @@ type Api = Awaited<ReturnType<typeof startTestApi>>;
 type Client = SupabaseClient<Database>;
 
 const sessionless = { auth: { persistSession: false, autoRefreshToken: false } };
-
-/** A person with a password, created as an operator does: Auth's admin API, service key. */
-async function createPerson(api: Api, label: string) {
-  const admin = createClient(api.url, stack.serviceRoleKey, sessionless);
-  const email = `${label}-${crypto.randomUUID()}@client.example.test`;
-  const password = "correct horse battery staple";
-  const { data, error } = await admin.auth.admin.createUser({
-    email,
-    password,
-    email_confirm: true,
-  });
-  assert.equal(error, null);
-  return { email, password, id: data.user!.id };
-}
 
 /** The admin CLI as an operator runs it against this stack (member add, admin add). */
 async function bison(api: Api, args: string[]) {
@@ -174,7 +161,7 @@ Deno.test("a member signs in, reads their workspace's read model and receives it
   const api = await startTestApi();
   try {
     const { workspaceId, webhookUrl, connectionId } = await scenario(api);
-    const person = await createPerson(api, "member");
+    const person = await createPasswordUser(api.url, "member");
     await bison(api, [
       "member",
       "add",
@@ -305,7 +292,7 @@ Deno.test("a user of no workspace reads nothing of it and is refused its private
   const api = await startTestApi();
   try {
     const { workspaceId, connectionId } = await scenario(api);
-    const client = await signedIn(api, await createPerson(api, "outsider"));
+    const client = await signedIn(api, await createPasswordUser(api.url, "outsider"));
     for (
       const [view, seen] of Object.entries(await readEverything(client, workspaceId, connectionId))
     ) {
@@ -340,7 +327,7 @@ Deno.test("an agency admin reads every workspace's read model and the health his
   const api = await startTestApi();
   try {
     const { workspaceId, connectionId } = await scenario(api);
-    const person = await createPerson(api, "admin");
+    const person = await createPasswordUser(api.url, "admin");
     await bison(api, ["admin", "add", "--email", person.email]);
     const client = await signedIn(api, person);
     const seen = await readEverything(client, workspaceId, connectionId);
@@ -363,7 +350,7 @@ Deno.test("bad input to the read model gets PostgREST's and Realtime's errors", 
   const api = await startTestApi();
   try {
     const { workspaceId } = await scenario(api);
-    const person = await createPerson(api, "typo");
+    const person = await createPasswordUser(api.url, "typo");
     await bison(api, [
       "member",
       "add",

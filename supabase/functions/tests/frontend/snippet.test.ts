@@ -3,11 +3,11 @@
 // workspace that receives a webhook once the program says it has subscribed.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createClient } from "@supabase/supabase-js";
 import { repoRoot } from "../../../../scripts/local/config.ts";
 import { bisonEvent } from "../../../../scripts/simulator/bison-events.ts";
 import { connect, startTestApi, testStack } from "../_support/stack.ts";
 import { newWorkspace } from "../_support/realtime.ts";
+import { createPasswordUser } from "../_support/members.ts";
 
 const stack = testStack();
 const sql = connect(stack);
@@ -51,19 +51,9 @@ Deno.test("docs/frontend.md's complete example signs in, reads, subscribes and u
     };
     const firstId = 9_000_000 + Math.floor(Math.random() * 1_000_000) * 10;
     await post("EMAIL_SENT", firstId);
-    const email = `example-${crypto.randomUUID()}@client.example.test`;
-    const password = "correct horse battery staple";
-    const admin = createClient(api.url, stack.serviceRoleKey, {
-      auth: { persistSession: false, autoRefreshToken: false },
-    });
-    const { data, error } = await admin.auth.admin.createUser({
-      email,
-      password,
-      email_confirm: true,
-    });
-    assert.equal(error, null);
+    const { email, password, id } = await createPasswordUser(api.url, "example");
     await sql`insert into public.workspace_members (user_id, workspace_id)
-              values (${data.user!.id}, ${workspaceId})`;
+              values (${id}, ${workspaceId})`;
 
     const child = new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-net", "--allow-env", "--config", config, program],
