@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Entry point of `npm start`, `npm stop` and `npm test`: installs what a fresh machine lacks
+# Entry point of `npm start`, `npm stop`, `npm test` and `npm run gen`: installs what a fresh machine lacks
 # (Debian's PostgreSQL 15 packages, then the pinned npm packages that carry Deno and the Supabase
 # CLI), then hands over to the TypeScript stack scripts run by that pinned Deno.
 set -euo pipefail
@@ -51,9 +51,10 @@ ensure_node_modules() {
 ensure_system_packages
 ensure_node_modules
 
-command=${1:?usage: run.sh start|stop|status|test [args]}
+command=${1:?usage: run.sh start|stop|status|test|gen [args]}
 shift
 case "$command" in
   test) exec node_modules/.bin/deno run --allow-all scripts/local/run-tests.ts "$@" ;;
+  gen) exec node_modules/.bin/deno run --allow-all scripts/generate.ts "$@" ;;
   *) exec node_modules/.bin/deno run --allow-all scripts/local/stack.ts "$command" "$@" ;;
 esac
