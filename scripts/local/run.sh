@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Entry point of `npm start`, `npm stop` and `npm test`: installs what a fresh machine lacks
-# (Debian's PostgreSQL 15 packages, Debian's Chromium for the dashboard's browser tests, then the
-# pinned npm packages that carry Deno, the Supabase CLI and the dashboard's build), then hands over
-# to the TypeScript stack scripts run by that pinned Deno.
+# Entry point of `npm start`, `npm stop`, `npm test` and `npm run gen`: installs what a fresh
+# machine lacks (Debian's PostgreSQL 15 packages, Debian's Chromium for the dashboard's browser
+# tests, then the pinned npm packages that carry Deno, the Supabase CLI and the dashboard's build),
+# then hands over to the TypeScript stack scripts run by that pinned Deno.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -68,10 +68,11 @@ ensure_node_modules() {
 ensure_system_packages
 ensure_node_modules
 
-command=${1:?usage: run.sh start|stop|status|test [args]}
+command=${1:?usage: run.sh start|stop|status|test|gen [args]}
 shift
 if [ "$command" = test ]; then ensure_chromium; fi
 case "$command" in
   test) exec node_modules/.bin/deno run --allow-all scripts/local/run-tests.ts "$@" ;;
+  gen) exec node_modules/.bin/deno run --allow-all scripts/generate.ts "$@" ;;
   *) exec node_modules/.bin/deno run --allow-all scripts/local/stack.ts "$command" "$@" ;;
 esac

@@ -247,5 +247,20 @@ $$;
 comment on function tests.rest_mailboxes(integer, bigint) is
   'n mailboxes as Bison''s REST API lists them (ids first_id, first_id + 1, ...).';
 
+-- A time zone whose date is not UTC's at this moment, so that a test of local days would fail on
+-- UTC days whenever it runs: UTC+14 is a day ahead of UTC from 10:00 UTC, UTC-11 a day behind
+-- until 11:00 UTC.
+create or replace function tests.timezone_off_the_utc_date()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case when extract(hour from now() at time zone 'UTC') >= 10 then 'Pacific/Kiritimati'
+              else 'Pacific/Pago_Pago' end;
+$$;
+comment on function tests.timezone_off_the_utc_date() is
+  'A zone whose local date differs from the UTC date at the transaction''s now().';
+
 grant usage on schema tests to anon, authenticated, service_role;
 grant execute on all functions in schema tests to anon, authenticated, service_role;

@@ -1,7 +1,9 @@
 // Two Auth users for a workspace's tests: a member of the workspace and an outsider (a user who
 // belongs to nothing), with tokens signed as the stack's Auth would sign them.
 import type postgres from "postgres";
-import { userToken } from "./stack.ts";
+import assert from "node:assert/strict";
+import { createClient } from "@supabase/supabase-js";
+import { testStack, userToken } from "./stack.ts";
 
 export interface MemberAndOutsider {
   memberId: string;
@@ -30,4 +32,23 @@ export async function addMemberAndOutsider(
     outsiderId: outsider,
     outsiderToken: await userToken(outsider),
   };
+}
+
+/**
+ * A person who signs in with a password, created as an operator creates one: Auth's admin API
+ * with the service key, on the API at apiUrl (startTestApi's url). A member of nothing yet.
+ */
+export async function createPasswordUser(apiUrl: string, label: string) {
+  const admin = createClient(apiUrl, testStack().serviceRoleKey, {
+    auth: { persistSession: false, autoRefreshToken: false },
+  });
+  const email = `${label}-${crypto.randomUUID()}@client.example.test`;
+  const password = "correct horse battery staple";
+  const { data, error } = await admin.auth.admin.createUser({
+    email,
+    password,
+    email_confirm: true,
+  });
+  assert.equal(error, null);
+  return { email, password, id: data.user!.id };
 }
