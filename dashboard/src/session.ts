@@ -4,21 +4,22 @@
 import { signal } from "@preact/signals";
 import { createClient, type Session, type SupabaseClient } from "@supabase/supabase-js";
 import type { DashboardConfig } from "./config.ts";
+import type { Database } from "../../supabase/types/database.ts";
 
-let client: SupabaseClient | null = null;
+let client: SupabaseClient<Database> | null = null;
 
 /** undefined until Auth has said whether a session is stored. */
 export const session = signal<Session | null | undefined>(undefined);
 /** Agency admins see every workspace and may set targets; the database enforces both. */
 export const isAgencyAdmin = signal(false);
 
-export function supabase(): SupabaseClient {
+export function supabase(): SupabaseClient<Database> {
   if (!client) throw new Error("the Supabase client is used before config.json was read");
   return client;
 }
 
-export function connectSupabase(config: DashboardConfig): SupabaseClient {
-  client = createClient(config.supabaseUrl, config.supabaseAnonKey, {
+export function connectSupabase(config: DashboardConfig): SupabaseClient<Database> {
+  client = createClient<Database>(config.supabaseUrl, config.supabaseAnonKey, {
     auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
   });
   client.auth.onAuthStateChange((_event, next) => {

@@ -61,7 +61,7 @@ export function PacingBar({ pacing }: { pacing: Pacing }) {
         <span data-value="target">{decimal(pacing.target)}</span>{" "}
         <span class="pct">({percent(pacing.of_target_pct)})</span>{" "}
         <span class={`status ${pacing.pacing_status}`}>
-          {statusWords[pacing.pacing_status] ?? pacing.pacing_status}
+          {statusWords[pacing.pacing_status ?? ""] ?? pacing.pacing_status}
         </span>
       </div>
       <div

@@ -1,6 +1,8 @@
 // Every read of the database the dashboard makes, in one place: the read model's views and RPCs
 // (docs/data-model.md), always as the signed-in user, so RLS decides what comes back. Numbers,
 // rates, days and statuses are the database's; the dashboard only shows them.
+import type { SupabaseClient } from "@supabase/supabase-js";
+import type { Database } from "../../../supabase/types/database.ts";
 import { rows } from "../resource.ts";
 import { supabase } from "../session.ts";
 
@@ -13,111 +15,41 @@ export const periods: Period[] = [
   "month_to_date",
 ];
 
-export interface Workspace {
-  id: number;
-  name: string | null;
-  connection_id: string;
-}
+// Row shapes come from the types generated from the database (supabase/types/database.ts, checked
+// against it by npm test): a renamed or removed column fails the dashboard's type check.
+type Tables = Database["public"]["Tables"];
+type Views = Database["public"]["Views"];
+type Functions = Database["public"]["Functions"];
 
-export interface Kpis {
-  workspace_id: number;
-  period: Period;
-  period_start: string;
-  period_end_exclusive: string;
-  timezone: string;
-  emails_sent: number;
-  first_contacts: number;
-  opens: number;
-  replies: number;
-  interested: number;
-  bounces: number;
-  unsubscribes: number;
-  reply_rate_pct: number | null;
-  interested_rate_pct: number | null;
-  bounce_rate_pct: number | null;
-  days_from_bison_stats: number;
-}
-
+export type Workspace = Pick<Tables["workspaces"]["Row"], "id" | "name" | "connection_id">;
+export type Kpis = Views["workspace_kpis"]["Row"];
 export type PacingStatus = "ahead" | "on_track" | "behind" | "at_risk";
+export type Pacing = Views["workspace_pacing"]["Row"];
+export type MailboxHealth = Views["workspace_mailbox_health"]["Row"];
+export type PipelineHealth = Views["pipeline_health"]["Row"];
+export type DayRow = Functions["workspace_daily_series"]["Returns"][number];
+export type CampaignMetrics = Views["campaign_metrics"]["Row"];
+export type Activity = Views["activity_feed"]["Row"];
+export type ProviderMailboxes = Views["mailbox_health_by_provider"]["Row"];
+export type HealthCheck = Tables["system_health"]["Row"];
+export type AlertChange = Views["health_alert_history"]["Row"];
+export type SyncRun = Pick<
+  Tables["sender_email_sync_runs"]["Row"],
+  "id" | "workspace_id" | "started_at" | "finished_at" | "mailboxes_seen" | "complete" | "error"
+>;
+export type ProviderDay = Pick<
+  Tables["provider_performance_history"]["Row"],
+  | "connection_id"
+  | "day"
+  | "provider"
+  | "reseller"
+  | "mailboxes_total"
+  | "burnt_mailboxes"
+  | "emails_sent_day"
+  | "reply_rate_7d_pct"
+>;
 
-export interface Pacing {
-  workspace_id: number;
-  month: string;
-  metric: string;
-  target: number;
-  actual_mtd: number;
-  expected_so_far: number;
-  projected_month_end: number;
-  of_target_pct: number | null;
-  /** actual_mtd as a percentage of expected_so_far; what pacing_status is judged on. */
-  pace_pct: number | null;
-  sending_days_elapsed: number;
-  sending_days_total: number;
-  pacing_status: PacingStatus;
-}
-
-export interface MailboxHealth {
-  workspace_id: number;
-  mailboxes_total: number;
-  connected: number;
-  disconnected: number;
-  unknown_status: number;
-  burnt: number;
-  daily_capacity: number;
-  disconnected_pct: number | null;
-}
-
-export interface PipelineHealth {
-  workspace_id: number;
-  connection_id: string;
-  last_event_at: string | null;
-  events_24h: number;
-  webhook_status: "healthy" | "degraded" | "down" | "unknown";
-  webhook_subscription_verified_at: string | null;
-  last_complete_sync_at: string | null;
-  sync_running: boolean;
-  open_alerts: number;
-}
-
-export interface DayRow {
-  day: string;
-  emails_sent: number;
-  replies: number;
-  interested: number;
-  bounces: number;
-  unsubscribes: number;
-  source: string | null;
-}
-
-export interface CampaignMetrics {
-  campaign_id: number;
-  workspace_id: number;
-  name: string | null;
-  emails_sent: number;
-  replies: number;
-  interested: number;
-  bounces: number;
-  emails_sent_7d: number;
-  replies_7d: number;
-  interested_7d: number;
-  reply_rate_pct: number | null;
-  interested_rate_pct: number | null;
-  bounce_rate_pct: number | null;
-  last_day: string | null;
-}
-
-export interface Activity {
-  id: string;
-  workspace_id: number;
-  kind: "reply" | "interested";
-  occurred_at: string;
-  campaign_id: number | null;
-  campaign_name: string | null;
-  lead_email: string | null;
-  lead_name: string | null;
-  subject: string | null;
-}
-
+/** One insight of public.insights.items (docs/insights.md). */
 export interface InsightItem {
   key: string;
   value: string;
@@ -125,92 +57,40 @@ export interface InsightItem {
   trend?: "up" | "down" | "neutral";
 }
 
-export interface Insight {
-  id: number;
-  workspace_id: number;
-  campaign_id: number | null;
-  period_start: string;
-  period_end: string;
-  source: "claude" | "rules";
-  model: string | null;
-  items: InsightItem[];
-  created_at: string;
-}
-
-export interface SyncRun {
-  id: number;
-  workspace_id: number;
-  started_at: string;
-  finished_at: string | null;
-  mailboxes_seen: number;
-  complete: boolean;
-  error: string | null;
-}
-
-export interface ProviderMailboxes {
-  workspace_id: number;
-  connection_id: string;
-  provider: string | null;
-  reseller: string | null;
-  mailboxes_total: number;
-  connected: number;
-  disconnected: number;
-  burnt: number;
-  daily_capacity: number;
-  emails_sent: number;
-  unique_replies: number;
-  reply_rate_pct: number | null;
-}
-
-export interface ProviderDay {
-  connection_id: string;
-  day: string;
-  provider: string | null;
-  reseller: string | null;
-  mailboxes_total: number;
-  burnt_mailboxes: number;
-  emails_sent_day: number;
-  reply_rate_7d_pct: number | null;
-}
-
-export interface HealthCheck {
-  check_name: string;
-  scope: string;
-  workspace_id: number | null;
-  connection_id: string | null;
-  status: "healthy" | "degraded" | "down";
-  value: number | null;
-  message: string;
-  checked_at: string;
-  changed_at: string;
-}
-
-export interface AlertChange {
-  id: number;
-  check_name: string;
-  scope: string;
-  workspace_id: number | null;
-  connection_id: string | null;
-  status: "healthy" | "degraded" | "down";
-  previous_status: "healthy" | "degraded" | "down" | null;
-  value: number | null;
-  message: string;
-  recorded_at: string;
-}
+export type Insight =
+  & Pick<
+    Tables["insights"]["Row"],
+    | "id"
+    | "workspace_id"
+    | "campaign_id"
+    | "period_start"
+    | "period_end"
+    | "source"
+    | "model"
+    | "created_at"
+  >
+  & { items: InsightItem[] };
 
 const db = () => supabase();
 
-type Query = ReturnType<ReturnType<ReturnType<typeof db>["from"]>["select"]>;
+/** The views with one or more rows per workspace, read whole or for one workspace. */
+type WorkspaceView =
+  | "workspace_kpis"
+  | "workspace_pacing"
+  | "workspace_mailbox_health"
+  | "pipeline_health";
 
-/** Every row of a per-workspace view the user may see, or one workspace's. */
-function perWorkspace<T>(
-  view: string,
+/** Every row of a per-workspace view the user may see, or one workspace's; KPIs of some periods. */
+function perWorkspace<V extends WorkspaceView>(
+  view: V,
   workspaceId: number | undefined,
-  narrow: (query: Query) => Query = (query) => query,
-): Promise<T[]> {
-  let query = narrow(db().from(view).select("*"));
+  onlyPeriods?: Period[],
+): Promise<Views[V]["Row"][]> {
+  // One query for several views: their names are checked by WorkspaceView, their rows by V.
+  let query = (db() as unknown as SupabaseClient).from(view).select("*");
+  if (onlyPeriods) query = query.in("period", onlyPeriods);
   if (workspaceId !== undefined) query = query.eq("workspace_id", workspaceId);
-  return rows<T[]>(view, query);
+  return rows<Views[V]["Row"][]>(view, query);
 }
 
 export const read = {
@@ -225,12 +105,10 @@ export const read = {
       db().from("workspaces").select("id, name, connection_id").eq("id", id),
     ).then((found) => found[0] ?? null),
   kpis: (selected: Period[], workspaceId?: number) =>
-    perWorkspace<Kpis>("workspace_kpis", workspaceId, (query) => query.in("period", selected)),
-  pacing: (workspaceId?: number) => perWorkspace<Pacing>("workspace_pacing", workspaceId),
-  mailboxHealth: (workspaceId?: number) =>
-    perWorkspace<MailboxHealth>("workspace_mailbox_health", workspaceId),
-  pipelineHealth: (workspaceId?: number) =>
-    perWorkspace<PipelineHealth>("pipeline_health", workspaceId),
+    perWorkspace("workspace_kpis", workspaceId, selected),
+  pacing: (workspaceId?: number) => perWorkspace("workspace_pacing", workspaceId),
+  mailboxHealth: (workspaceId?: number) => perWorkspace("workspace_mailbox_health", workspaceId),
+  pipelineHealth: (workspaceId?: number) => perWorkspace("pipeline_health", workspaceId),
   dailySeries: (workspaceId: number, days = 30) =>
     rows<DayRow[]>(
       "workspace_daily_series",

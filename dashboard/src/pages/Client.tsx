@@ -230,7 +230,7 @@ function addActivity(reads: ClientReads, item: Activity) {
   }
   if (current.some((existing) => existing.id === item.id)) return;
   reads.activity.data.value = [item, ...current]
-    .sort((a, b) => b.occurred_at.localeCompare(a.occurred_at))
+    .sort((a, b) => (b.occurred_at ?? "").localeCompare(a.occurred_at ?? ""))
     .slice(0, 50);
 }
 
@@ -262,7 +262,7 @@ function KpiTable({ kpis }: { kpis: Kpis[] }) {
         {ordered.map((k) => (
           <tr key={k.period} data-period={k.period}>
             <th title={`${k.period_start} to ${k.period_end_exclusive} (exclusive), ${k.timezone}`}>
-              {periodLabels[k.period]}
+              {periodLabels[k.period ?? ""]}
             </th>
             <td data-metric={`${k.period}.emails_sent`}>{count(k.emails_sent)}</td>
             <td data-metric={`${k.period}.replies`}>{count(k.replies)}</td>
@@ -365,7 +365,7 @@ function Feed({ items }: { items: Activity[] }) {
   return (
     <ol class="feed">
       {items.map((item) => (
-        <li key={item.id} class={item.kind} data-activity={item.id}>
+        <li key={item.id} class={item.kind ?? ""} data-activity={item.id ?? ""}>
           <span class={`kind ${item.kind}`}>
             {item.kind === "interested" ? "Interested" : "Reply"}
           </span>{" "}

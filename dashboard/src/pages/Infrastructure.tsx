@@ -61,16 +61,11 @@ export function Infrastructure() {
   );
 }
 
-type Totals = Pick<
-  ProviderMailboxes,
-  | "provider"
-  | "reseller"
-  | "mailboxes_total"
-  | "connected"
-  | "disconnected"
-  | "burnt"
-  | "daily_capacity"
->;
+/** The counts a provider's row adds up across clients (rates are never added up). */
+const summed = ["mailboxes_total", "connected", "disconnected", "burnt", "daily_capacity"] as const;
+type Totals =
+  & Pick<ProviderMailboxes, "provider" | "reseller">
+  & Record<typeof summed[number], number>;
 
 function ProviderTotals({ rows }: { rows: ProviderMailboxes[] }) {
   const totals = new Map<string, Totals>();
@@ -85,11 +80,7 @@ function ProviderTotals({ rows }: { rows: ProviderMailboxes[] }) {
       burnt: 0,
       daily_capacity: 0,
     };
-    sum.mailboxes_total += Number(row.mailboxes_total);
-    sum.connected += Number(row.connected);
-    sum.disconnected += Number(row.disconnected);
-    sum.burnt += Number(row.burnt);
-    sum.daily_capacity += Number(row.daily_capacity);
+    for (const field of summed) sum[field] += Number(row[field] ?? 0);
     totals.set(key, sum);
   }
   if (totals.size === 0) return <p class="muted">No mailboxes yet.</p>;
@@ -140,7 +131,7 @@ function PerClient({ rows, names }: { rows: ProviderMailboxes[]; names: Map<numb
       <tbody>
         {rows.map((row) => (
           <tr key={`${row.workspace_id}|${providerName(row)}`}>
-            <td>{names.get(row.workspace_id) ?? `Workspace #${row.workspace_id}`}</td>
+            <td>{names.get(row.workspace_id ?? 0) ?? `Workspace #${row.workspace_id}`}</td>
             <td>{providerName(row)}</td>
             <td>{count(row.mailboxes_total)}</td>
             <td>{count(row.connected)}</td>

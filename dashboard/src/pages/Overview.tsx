@@ -47,7 +47,8 @@ export function byMetricOrder(a: Pacing, b: Pacing) {
 /** Behind first: the worst pacing status of the lead target, then the slowest pace. */
 export function behindFirst(a: ClientRow, b: ClientRow) {
   const lead = (row: ClientRow) => row.pacing[0];
-  const rank = (row: ClientRow) => lead(row) ? statusRank[lead(row).pacing_status] ?? 4 : 5;
+  const rank = (row: ClientRow) =>
+    lead(row) ? statusRank[lead(row).pacing_status as PacingStatus] ?? 4 : 5;
   const pace = (row: ClientRow) => Number(lead(row)?.pace_pct ?? Infinity);
   return rank(a) - rank(b) || pace(a) - pace(b) ||
     workspaceName(a.workspace).localeCompare(workspaceName(b.workspace));
@@ -142,7 +143,7 @@ export function Overview() {
 
   const behind =
     clientRows.filter((row) =>
-      row.pacing[0] && ["behind", "at_risk"].includes(row.pacing[0].pacing_status)
+      row.pacing[0] && ["behind", "at_risk"].includes(row.pacing[0].pacing_status ?? "")
     ).length;
 
   return (
@@ -267,13 +268,13 @@ export function MailboxCounts({ health }: { health: MailboxHealth | undefined })
     <div class="mailbox-counts">
       <span data-value="connected">{count(health.connected)}</span>/
       <span data-value="mailboxes_total">{count(health.mailboxes_total)}</span> connected
-      {health.disconnected > 0 && (
+      {Number(health.disconnected) > 0 && (
         <span class="warn" data-value="disconnected">
           {" · "}
           {count(health.disconnected)} disconnected
         </span>
       )}
-      {health.burnt > 0 && (
+      {Number(health.burnt) > 0 && (
         <span class="bad" data-value="burnt">
           {" · "}
           {count(health.burnt)} burnt

@@ -1,9 +1,8 @@
 // What the dashboard's browser tests share: the build (made once per run: npm test builds it in
 // its static step, and a selected run builds it here only when the sources changed), a static
-// server for it pointed at a test API, users who sign in with a password, and screenshots.
+// server for it pointed at a test API, and screenshots.
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { createClient } from "@supabase/supabase-js";
 import { stackConfig } from "../../../../scripts/local/config.ts";
 import { buildDashboard, serveDashboard } from "../../../../scripts/local/dashboard.ts";
 import { testStack } from "./stack.ts";
@@ -24,28 +23,6 @@ export async function startDashboard(supabaseUrl: string) {
     supabaseUrl,
     supabaseAnonKey: testStack().anonKey,
   });
-}
-
-export interface PasswordUser {
-  id: string;
-  email: string;
-  password: string;
-}
-
-/** A user created through Auth's admin API, as an operator creates one, with a password. */
-export async function newPasswordUser(apiUrl: string, label: string): Promise<PasswordUser> {
-  const email = `${label}-${crypto.randomUUID().slice(0, 8)}@example.test`;
-  const password = `test-password-${crypto.randomUUID()}`;
-  const admin = createClient(apiUrl, testStack().serviceRoleKey, {
-    auth: { persistSession: false, autoRefreshToken: false },
-  });
-  const { data, error } = await admin.auth.admin.createUser({
-    email,
-    password,
-    email_confirm: true,
-  });
-  if (error) throw new Error(`creating ${email}: ${error.message}`);
-  return { id: data.user.id, email, password };
 }
 
 /** A full-page screenshot under .local/test*\/screenshots/, for a person to look at. */

@@ -9,12 +9,8 @@ import { createClient } from "@supabase/supabase-js";
 import { connect, startTestApi, testStack } from "../_support/stack.ts";
 import { newWorkspace } from "../_support/realtime.ts";
 import { relay } from "../_support/relay.ts";
-import {
-  newPasswordUser,
-  type PasswordUser,
-  screenshot,
-  startDashboard,
-} from "../_support/dashboard.ts";
+import { screenshot, startDashboard } from "../_support/dashboard.ts";
+import { createPasswordUser } from "../_support/members.ts";
 import { launchBrowser, signInToDashboard } from "../../../../scripts/local/browser.ts";
 import { bisonEvent } from "../../../../scripts/simulator/bison-events.ts";
 
@@ -77,10 +73,10 @@ Deno.test({
       await post(shown.webhookUrl, type, shownName);
     }
     await post(hidden.webhookUrl, "EMAIL_SENT", hiddenName);
-    const member = await newPasswordUser(api.url, "dashboard-member");
+    const member = await createPasswordUser(api.url, "dashboard-member");
     await sql`insert into public.workspace_members (user_id, workspace_id)
               values (${member.id}, ${shown.workspaceId})`;
-    const admin = await newPasswordUser(api.url, "dashboard-admin");
+    const admin = await createPasswordUser(api.url, "dashboard-admin");
     await sql`insert into public.agency_admins (user_id) values (${admin.id})`;
 
     const page = await browser.context.newPage();
@@ -285,7 +281,7 @@ Deno.test({
   }
 });
 
-async function signInAs(page: Page, url: string, user: PasswordUser) {
+async function signInAs(page: Page, url: string, user: { email: string; password: string }) {
   await signInToDashboard(page, url, user);
   await page.waitForSelector("[data-ready]");
 }
