@@ -371,7 +371,7 @@ function Feed({ items }: { items: Activity[] }) {
           </span>{" "}
           <strong>{item.lead_name || item.lead_email || "a lead"}</strong>
           {item.lead_name && item.lead_email
-            ? <span class="muted">{" "}{item.lead_email}</span>
+            ? <span class="muted lead-email">{item.lead_email}</span>
             : null}
           {item.subject ? <div class="subject">{item.subject}</div> : null}
           <div class="muted">
