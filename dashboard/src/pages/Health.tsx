@@ -88,7 +88,12 @@ function Checks({ checks }: { checks: HealthCheck[] }) {
       </thead>
       <tbody>
         {checks.map((c) => (
-          <tr key={`${c.check_name}|${c.scope}`} class={c.status} data-check={c.check_name}>
+          <tr
+            key={`${c.check_name}|${c.scope}`}
+            class={c.status}
+            data-check={c.check_name}
+            data-scope={c.scope}
+          >
             <td>
               <span class={`status ${c.status}`}>{c.status}</span>
             </td>
@@ -123,7 +128,7 @@ function History({ rows }: { rows: AlertChange[] }) {
       </thead>
       <tbody>
         {rows.map((row) => (
-          <tr key={row.id} data-change={row.id}>
+          <tr key={row.id} data-change={row.id} data-scope={row.scope}>
             <td>{dateTime(row.recorded_at)}</td>
             <td>{label(row.check_name)}</td>
             <td>{row.scope}</td>

@@ -263,10 +263,11 @@ Deno.test({
         await page.waitForSelector("main.health h1");
         await settled(page);
         // The checks run (as pg_cron has them run) while the page is open: they appear live.
-        assert.equal(await page.locator("table.checks [data-check]").count(), 0);
+        const scope = `[data-scope="workspace:${shown.workspaceId}"]`;
+        assert.equal(await page.locator(`table.checks ${scope}`).count(), 0);
         await sql`select private.run_health_checks()`;
-        await page.locator("table.checks [data-check]").first().waitFor({ timeout: 5_000 });
-        await page.locator("table.history [data-change]").first().waitFor({ timeout: 5_000 });
+        await page.locator(`table.checks ${scope}`).first().waitFor({ timeout: 5_000 });
+        await page.locator(`table.history ${scope}`).first().waitFor({ timeout: 5_000 });
         await screenshot(page, "health-admin");
       },
     );
