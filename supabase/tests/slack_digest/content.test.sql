@@ -69,7 +69,12 @@ select ok((select text like format('%%Yesterday (%s): 120 sent · 5 replies · 2
                                    to_char(:'today'::date - 1, 'Dy FMDD Mon'))
            from sections where text like '*Behind%'),
   'yesterday''s sends, replies and interested');
-select ok((select text ~ '• Interested: 0 of 1,000,000 \(0%\), expected [0-9.,]+ by now, on pace for 0 · :red_circle: at risk\n• Emails Sent: 0 of 1,000,000'
+-- Yesterday's row counts in the month to date unless today is the first of the month.
+select case when date_trunc('month', :'today'::date - 1) = date_trunc('month', :'today'::date)
+  then 1 else 0 end as yesterday_this_month \gset
+select ok((select text ~ format(
+             '• Interested: %s of 1,000,000 \(0%%\), expected [0-9.,]+ by now, on pace for [0-9.,]+ · :red_circle: at risk\n• Emails Sent: %s of 1,000,000',
+             2 * :yesterday_this_month, 120 * :yesterday_this_month)
            from sections where text like '*Behind%'),
   'the month to date against each target with its pacing, interested first');
 select ok((select text like '%:electric_plug: 1 mailbox(es) disconnected since the last digest: fresh&lt;@U123&gt;@x.test%'
