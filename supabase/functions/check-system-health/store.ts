@@ -141,7 +141,7 @@ export function databaseHealthStore(sql: Sql): HealthStore {
       const [row] = await sql`
         select p.start::timestamp at time zone p.timezone as since
         from private.reporting_period(${workspaceId},
-          private.setting_numeric('interested_reconciliation_days', 14)::integer) p`;
+          private.setting_numeric('interested_reconciliation_days')::integer) p`;
       return row.since;
     },
     async reconcileInterested(workspaceId, since, interestedReplyIds) {
