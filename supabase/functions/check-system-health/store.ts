@@ -40,6 +40,8 @@ export interface HealthStore {
   claimAlerts(): Promise<PendingAlert[]>;
   alertSent(id: number): Promise<void>;
   alertFailed(id: number, error: string): Promise<void>;
+  /** Gives claimed alerts back unsent (no time was left to post them): the next run sends them. */
+  releaseAlerts(ids: number[]): Promise<void>;
   slackWebhookUrl(): Promise<string | null>;
   workspaceAccess(workspaceId: number | null): Promise<WorkspaceAccess[]>;
   /** Holds the lock every run shares on a super-admin key while it is switched and used. */
@@ -99,6 +101,10 @@ export function databaseHealthStore(sql: Sql): HealthStore {
     async alertFailed(id, error) {
       await sql`update private.health_alerts set claimed_until = null, last_error = ${error}
                 where id = ${id}`;
+    },
+    async releaseAlerts(ids) {
+      await sql`update private.health_alerts set claimed_until = null
+                where id = any(${ids}::bigint[]) and sent_at is null`;
     },
     async slackWebhookUrl() {
       const [row] = await sql`
