@@ -428,7 +428,7 @@ export async function list(ctx: Context, args: string[]) {
     lines.push(
       `${connection.name}  ${connection.base_url}  ${connection.timezone}  ` +
         (connection.disconnected_at
-          ? `disconnected ${new Date(connection.disconnected_at).toISOString().slice(0, 10)}`
+          ? `disconnected ${when(connection.disconnected_at)}`
           : "connected") +
         (connection.allow_private_address ? "  (private addresses allowed)" : "") +
         `  ${workspaces.length} workspace(s)`,

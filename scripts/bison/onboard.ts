@@ -46,23 +46,6 @@ interface Failure {
   reason: string;
 }
 
-/** [first, last] split into calendar months (Bison's series are asked a month at a time). */
-export function monthChunks(first: string, last: string): [string, string][] {
-  const chunks: [string, string][] = [];
-  let start = first;
-  while (start <= last) {
-    const date = new Date(`${start}T00:00:00Z`);
-    const monthEnd = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0))
-      .toISOString().slice(0, 10);
-    const end = monthEnd < last ? monthEnd : last;
-    chunks.push([start, end]);
-    const next = new Date(`${end}T00:00:00Z`);
-    next.setUTCDate(next.getUTCDate() + 1);
-    start = next.toISOString().slice(0, 10);
-  }
-  return chunks;
-}
-
 export async function onboard(ctx: Context, args: string[]) {
   const { values } = parseOptions(args, {
     connection: { type: "string" },
@@ -281,12 +264,17 @@ async function backfill(
   const [window] = await ctx.sql`
     select first_day::text, boundary_day::text
     from private.backfill_window(${target.workspace_id}, ${earlierDays})`;
+  // Bison's series are asked a calendar month at a time: the window cut at month boundaries.
+  const months = await ctx.sql<{ start: string; end: string }[]>`
+    select greatest(m::date, ${window.first_day}::date)::text as start,
+           least((m + interval '1 month')::date - 1, ${window.boundary_day}::date)::text as end
+    from generate_series(date_trunc('month', ${window.first_day}::date),
+                         ${window.boundary_day}::date, interval '1 month') m
+    order by m`;
   const client = clientFor(target, target.api_key);
   const days = await asWorkspace(client, target, keyLock, async () => {
     const series = [];
-    for (const [start, end] of monthChunks(window.first_day, window.boundary_day)) {
-      series.push(...await client.dailyCounts(start, end));
-    }
+    for (const { start, end } of months) series.push(...await client.dailyCounts(start, end));
     return series;
   });
   const [{ written }] = await ctx.sql`

@@ -32,7 +32,6 @@ export interface HealthDeps {
   store: HealthStore;
   clientFor: (call: ConnectionCall) => BisonClient;
   fetch?: typeof fetch;
-  now?: () => Date;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -46,17 +45,6 @@ const reconcileSchema = z.object({ workspace_id: z.number().int().positive().opt
 const postTimeoutMs = 10_000;
 /** What reconciling one workspace needs at least (a few Bison requests): none starts with less. */
 const workspaceReserveMs = 10_000;
-
-/** The calendar date in a time zone, YYYY-MM-DD. */
-export function localDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, dateStyle: "short" }).format(at);
-}
-
-export function previousDay(day: string): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() - 1);
-  return date.toISOString().slice(0, 10);
-}
 
 /** A REST reply replayed as the LEAD_INTERESTED webhook it stands for (same natural ids). */
 export function interestedEventFromReply(
@@ -94,7 +82,6 @@ export function interestedEventFromReply(
 
 export function createHealthHandler(deps: HealthDeps): (request: Request) => Promise<Response> {
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
-  const now = deps.now ?? (() => new Date());
   const doFetch = deps.fetch ?? fetch;
 
   const clientFor = (access: WorkspaceAccess, deadline: RunDeadline) =>
@@ -175,10 +162,11 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     try {
       await deps.store.requestPoll(access.workspace_id);
       const client = clientFor(access, deadline);
-      const since = await deps.store.lastInterestedReplyAt(access.workspace_id);
       // A day of overlap: anything already stored is a duplicate and changes nothing.
-      const horizon = since ? since.getTime() - 86_400_000 : null;
-      statsDay = localDate(now(), access.timezone);
+      const since = await deps.store.interestedReplayHorizon(access.workspace_id);
+      const horizon = since ? since.getTime() : null;
+      // Today in the workspace's reporting zone, as the database counts days.
+      statsDay = access.today;
       const day = statsDay;
       const { items, stats } = await asWorkspace(
         client,
@@ -237,7 +225,8 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
         left.push(access.workspace_id);
         continue;
       }
-      const day = previousDay(localDate(now(), access.timezone));
+      // The workspace's last complete local day, as the database counts days.
+      const day = access.last_complete_day;
       try {
         const since = await deps.store.interestedWindowStart(access.workspace_id);
         const client = clientFor(access, deadline);

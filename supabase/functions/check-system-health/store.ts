@@ -14,6 +14,10 @@ export interface WorkspaceAccess extends WorkspaceKey {
   connection_id: string;
   base_url: string;
   timezone: string;
+  /** Today in the workspace's reporting zone (private.local_day), YYYY-MM-DD. */
+  today: string;
+  /** The last local day that is over (the day before today), YYYY-MM-DD. */
+  last_complete_day: string;
   /** The connection's request budget (private.bison_requests_per_minute). */
   requests_per_minute: number;
 }
@@ -46,7 +50,8 @@ export interface HealthStore {
   workspaceAccess(workspaceId: number | null): Promise<WorkspaceAccess[]>;
   /** Holds the lock every run shares on a super-admin key while it is switched and used. */
   withKeyLock: KeyLock;
-  lastInterestedReplyAt(workspaceId: number): Promise<Date | null>;
+  /** Where a catch-up's replay of interested replies starts: a day before the last one stored. */
+  interestedReplayHorizon(workspaceId: number): Promise<Date | null>;
   ingestEvent(connectionId: string, payload: Record<string, unknown>): Promise<string>;
   saveStats(workspaceId: number, day: string, stats: WorkspaceStats): Promise<void>;
   /** Where the interested reconciliation of a workspace starts (its window's first local day). */
@@ -113,15 +118,18 @@ export function databaseHealthStore(sql: Sql): HealthStore {
     },
     async workspaceAccess(workspaceId) {
       return await sql<WorkspaceAccess[]>`
-        select workspace_id::int, bison_workspace_id::int, connection_id, base_url, api_key,
-               key_kind, timezone,
-               private.bison_requests_per_minute(connection_id) as requests_per_minute
-        from private.workspace_api_access(${workspaceId})`;
+        select a.workspace_id::int, a.bison_workspace_id::int, a.connection_id, a.base_url,
+               a.api_key, a.key_kind, a.timezone, p.today::text as today,
+               p.start::text as last_complete_day,
+               private.bison_requests_per_minute(a.connection_id) as requests_per_minute
+        from private.workspace_api_access(${workspaceId}) a
+        cross join lateral private.reporting_period(a.workspace_id, 1,
+          private.local_day(a.workspace_id, now())) p`;
     },
     withKeyLock: (apiKey, work) => withKeyLock(sql, apiKey, work),
-    async lastInterestedReplyAt(workspaceId) {
+    async interestedReplayHorizon(workspaceId) {
       const [row] = await sql`
-        select max(received_at) as at from public.replies
+        select max(received_at) - interval '1 day' as at from public.replies
         where workspace_id = ${workspaceId} and interested`;
       return row.at ?? null;
     },
