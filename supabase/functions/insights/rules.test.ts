@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { rulesInsights } from "./rules.ts";
 import type { Fact } from "./types.ts";
-import { ungrounded } from "../tests/insights/grounding.ts";
+import { ungrounded } from "./grounding.ts";
 
 const rate = (current: number | null, previous: number | null, trend: string, extra = {}) => ({
   current_pct: current,

@@ -6,6 +6,7 @@
 // rate its trend (private.insight_trend, insight_trend_threshold_pct).
 import type { Fact, Generation, Insight, Trend } from "./types.ts";
 import { maxInsights, trends } from "./types.ts";
+import { keepGrounded } from "./grounding.ts";
 
 type Numbers = Record<string, unknown>;
 
@@ -290,5 +291,6 @@ export function rulesInsights(facts: Fact[]): Insight[] {
     .slice(0, maxInsights);
 }
 
+/** The rules' insights, checked like Claude's: one that its facts do not hold is dropped. */
 export const rulesGenerator = (input: { facts: Fact[] }): Promise<Generation> =>
-  Promise.resolve({ items: rulesInsights(input.facts), model: null, dropped: 0 });
+  Promise.resolve({ ...keepGrounded(rulesInsights(input.facts), input.facts), model: null });
