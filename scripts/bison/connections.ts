@@ -84,9 +84,12 @@ function normaliseBaseUrl(raw: string, usage: string): string {
  * Does the URL lead to an Email Bison API? Asked without a key, Bison answers /api/users with a
  * JSON 401; anything else is a wrong URL, a wrong service or no service.
  */
-async function checkInstance(connection: Pick<Connection, "base_url" | "allow_private_address">) {
+async function checkInstance(
+  ctx: Context,
+  connection: Pick<Connection, "base_url" | "allow_private_address">,
+) {
   try {
-    await clientFor(connection, "bison-mirror-connection-check", { maxAttempts: 1 })
+    await clientFor(ctx, connection, "bison-mirror-connection-check", { maxAttempts: 1 })
       .currentUser();
   } catch (error) {
     if (error instanceof BisonCredentialError && error.status === 401) return;
@@ -137,7 +140,7 @@ export async function connect(ctx: Context, args: string[]) {
   const [known] = await ctx.sql`select 1 from public.bison_connections where name = ${name}`;
   if (known) throw new UsageError(`a connection named "${name}" already exists`, usage);
   if (!values["no-check"]) {
-    await checkInstance({ base_url: baseUrl, allow_private_address: allowPrivate });
+    await checkInstance(ctx, { base_url: baseUrl, allow_private_address: allowPrivate });
   }
 
   const url = webhookUrl(ctx.settings.functionsUrl);
@@ -146,7 +149,7 @@ export async function connect(ctx: Context, args: string[]) {
       insert into public.bison_connections (name, base_url, timezone, allow_private_address)
       values (${name}, ${baseUrl}, ${timezone}, ${allowPrivate})
       returning id, name, base_url, timezone, allow_private_address,
-        private.bison_requests_per_minute(id) as requests_per_minute, disconnected_at`;
+        disconnected_at`;
     await tx`select private.set_webhook_url(${row.id}, ${url})`;
     return row;
   });
@@ -198,7 +201,7 @@ export async function checkConnectionWebhooks(
   const targets = await store.targets(connection?.id ?? null, options.workspaceId ?? null);
   const checks = await checkWebhookSubscriptions(targets, {
     store,
-    clientFor: (target) => clientFor(target, target.api_key),
+    clientFor: (target) => clientFor(ctx, target, target.api_key),
     expectedChange: options.expectedChange,
     onProgress: (done, total, check) =>
       say(
@@ -279,7 +282,7 @@ export async function addWorkspace(ctx: Context, args: string[]) {
   const superAdmin = values["super-admin"]!;
   let name = values.name ?? null;
   if (!values["no-check"]) {
-    const client = clientFor(connection, apiKey, { maxAttempts: 2 });
+    const client = clientFor(ctx, connection, apiKey, { maxAttempts: 2 });
     try {
       if (superAdmin) {
         const { items } = await client.listWorkspaces();
@@ -361,7 +364,7 @@ export async function discover(ctx: Context, args: string[]) {
   const apiKey = required(values["api-key"], "api-key", usage);
   let items;
   try {
-    ({ items } = await clientFor(connection, apiKey).listWorkspaces());
+    ({ items } = await clientFor(ctx, connection, apiKey).listWorkspaces());
   } catch (error) {
     throw explainCheck(error, "--api-key");
   }
@@ -492,7 +495,7 @@ export async function disconnect(ctx: Context, args: string[]) {
   const failed: { workspace: number; reason: string }[] = [];
   for (const target of targets) {
     try {
-      const client = clientFor(target, target.api_key, { maxAttempts: 2 });
+      const client = clientFor(ctx, target, target.api_key, { maxAttempts: 2 });
       await asWorkspace(client, target, store.withKeyLock, async () => {
         for (const subscription of await client.listWebhookSubscriptions()) {
           if (!isOurSubscription(subscription, target)) continue;

@@ -67,7 +67,7 @@ export async function onboard(ctx: Context, args: string[]) {
   const started = performance.now();
 
   // The key first: a refused key, an unreachable URL or another service stores nothing.
-  const admin = clientFor(connection, superKey, { maxAttempts: 2 });
+  const admin = clientFor(ctx, connection, superKey, { maxAttempts: 2 });
   let listed: { id: number; name: string | null }[];
   let eventTypes: string[];
   try {
@@ -125,7 +125,7 @@ export async function onboard(ctx: Context, args: string[]) {
       const target = (await store.targets(connection.id, workspace.id))[0];
       const [check] = await checkWebhookSubscriptions([target], {
         store,
-        clientFor: (t) => clientFor(t, t.api_key),
+        clientFor: (t) => clientFor(ctx, t, t.api_key),
         eventTypes,
       });
       if (check.outcome === "failed") fail("webhook", new Error(check.detail ?? "failed"));
@@ -202,7 +202,8 @@ async function workspaceKey(
   if (stored?.key_kind === "super_admin") return { created: false };
   if (stored) {
     try {
-      const user = await clientFor(connection, stored.api_key, { maxAttempts: 2 }).currentUser();
+      const user = await clientFor(ctx, connection, stored.api_key, { maxAttempts: 2 })
+        .currentUser();
       if (user.team_id === workspace.bison_workspace_id) return { created: false };
     } catch (error) {
       if (!(error instanceof BisonCredentialError)) throw error;
@@ -234,7 +235,7 @@ async function verifyDelivery(
   if (verified) return false;
   const [{ nonce }] = await ctx.sql`
     select private.expect_webhook_test(${target.workspace_id}) as nonce`;
-  await clientFor(target, target.api_key).sendTestEvent(
+  await clientFor(ctx, target, target.api_key).sendTestEvent(
     testEventType,
     `${target.webhook_url}/test/${nonce}`,
   );
@@ -271,7 +272,7 @@ async function backfill(
     from generate_series(date_trunc('month', ${window.first_day}::date),
                          ${window.boundary_day}::date, interval '1 month') m
     order by m`;
-  const client = clientFor(target, target.api_key);
+  const client = clientFor(ctx, target, target.api_key);
   const days = await asWorkspace(client, target, keyLock, async () => {
     const series = [];
     for (const { start, end } of months) series.push(...await client.dailyCounts(start, end));

@@ -33,11 +33,11 @@ export interface BisonClientOptions {
   /** Attempts per request for 429, 5xx and network errors. */
   maxAttempts?: number;
   /**
-   * The connection's proactive budget (requests a minute), shared by every client of the same
-   * origin in this process; defaultRequestsPerMinute when not given.
+   * Without a budget: a proactive one of this many requests a minute, shared by every client of
+   * the same origin in this process; defaultRequestsPerMinute when not given.
    */
   requestsPerMinute?: number;
-  /** A budget of its own instead of the shared one of its origin (tests). */
+  /** The connection's budget, shared with every process (request-budget.ts), or a test's own. */
   budget?: RequestBudget;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;

@@ -20,8 +20,6 @@ export interface SubscriptionTarget extends WorkspaceKey {
   connection_name: string;
   base_url: string;
   allow_private_address: boolean;
-  /** The connection's request budget (private.bison_requests_per_minute). */
-  requests_per_minute: number;
   webhook_url: string;
   /** The last recorded check's outcome; null when the workspace was never checked. */
   last_status: string | null;

@@ -88,7 +88,7 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     deps.clientFor({
       baseUrl: access.base_url,
       apiKey: access.api_key,
-      requestsPerMinute: access.requests_per_minute,
+      connectionId: access.connection_id,
       signal: deadline.signal,
     });
   const postSignal = (deadline: RunDeadline) =>

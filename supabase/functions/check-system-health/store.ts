@@ -18,8 +18,6 @@ export interface WorkspaceAccess extends WorkspaceKey {
   today: string;
   /** The last local day that is over (the day before today), YYYY-MM-DD. */
   last_complete_day: string;
-  /** The connection's request budget (private.bison_requests_per_minute). */
-  requests_per_minute: number;
 }
 
 export interface PendingAlert {
@@ -120,8 +118,7 @@ export function databaseHealthStore(sql: Sql): HealthStore {
       return await sql<WorkspaceAccess[]>`
         select a.workspace_id::int, a.bison_workspace_id::int, a.connection_id, a.base_url,
                a.api_key, a.key_kind, a.timezone, p.today::text as today,
-               p.start::text as last_complete_day,
-               private.bison_requests_per_minute(a.connection_id) as requests_per_minute
+               p.start::text as last_complete_day
         from private.workspace_api_access(${workspaceId}) a
         cross join lateral private.reporting_period(a.workspace_id, 1,
           private.local_day(a.workspace_id, now())) p`;

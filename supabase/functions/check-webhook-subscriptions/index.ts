@@ -12,8 +12,8 @@ Deno.serve(createCheckWebhooksHandler({
     clientFor({
       baseUrl: target.base_url,
       apiKey: target.api_key,
+      connectionId: target.connection_id,
       allowPrivateAddress: target.allow_private_address,
-      requestsPerMinute: target.requests_per_minute,
       signal,
     }),
 }));

@@ -74,6 +74,9 @@ Deno.test("the webhook check, the reconciliation and a catch-up end before their
 
     assert.equal(catchUp.body.deadline_reached, true, JSON.stringify(catchUp.body));
     assert.match(catchUp.body.error, /the run's deadline came first/);
+    const [budget] = await sql`
+      select 1 from private.bison_request_budgets where connection_id = ${connectionId}`;
+    assert.ok(budget, "the functions' requests took their turns in the connection's budget");
   } finally {
     await sql`select private.purge_connection(${connectionId})`;
     await gateway.close();
