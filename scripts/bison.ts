@@ -31,9 +31,11 @@ const usage = `usage: npm run bison -- <command> [options]
 
 ${Object.values(commands).map(([, text]) => `  ${text.replace(/\n/g, "\n  ")}`).join("\n")}
 
-Every command also takes --json. Environment: SUPABASE_DB_URL, SUPABASE_FUNCTIONS_URL, and for
-poll CRON_SECRET, for member/admin SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY; by default the
-local stack's .local/stack.env. Exit codes: 0 done, 1 failed while doing it, 2 wrong arguments.`;
+Every command also takes --json. Secrets stay off the command line: --api-key and --password
+read stdin when given as -, and BISON_API_KEY / BISON_PASSWORD when left out. Environment:
+SUPABASE_DB_URL, SUPABASE_FUNCTIONS_URL, and for poll CRON_SECRET, for member/admin SUPABASE_URL
+and SUPABASE_SERVICE_ROLE_KEY; by default the local stack's .local/stack.env. Exit codes: 0 done,
+1 failed while doing it, 2 wrong arguments (nothing changed).`;
 
 async function main(args: string[]): Promise<number> {
   const [name, ...rest] = args;

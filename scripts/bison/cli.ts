@@ -54,6 +54,66 @@ export function required(value: string | undefined, option: string, usage: strin
   return value.trim();
 }
 
+/**
+ * The first line of stdin. From a terminal it is asked for with a prompt on stderr and not echoed
+ * (raw mode); from a pipe it is read as it comes.
+ */
+async function readSecretLine(prompt: string): Promise<string> {
+  const terminal = Deno.stdin.isTerminal();
+  if (terminal) {
+    await Deno.stderr.write(new TextEncoder().encode(prompt));
+    Deno.stdin.setRaw(true);
+  }
+  const reader = Deno.stdin.readable.getReader();
+  const bytes: number[] = [];
+  try {
+    reading: while (true) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const byte of value) {
+        if (byte === 10 || byte === 13 || byte === 4) break reading; // end of line, Ctrl-D
+        if (byte === 3) throw new UsageError("interrupted"); // Ctrl-C, raw mode
+        if (byte === 127 || byte === 8) bytes.pop(); // backspace
+        else bytes.push(byte);
+      }
+    }
+  } finally {
+    reader.releaseLock();
+    if (terminal) {
+      Deno.stdin.setRaw(false);
+      await Deno.stderr.write(new TextEncoder().encode("\n"));
+    }
+  }
+  return new TextDecoder().decode(new Uint8Array(bytes));
+}
+
+/**
+ * A secret (an API key, a password) kept off the command line, where ps and shell history show
+ * it: `-` reads it from stdin (its first line), an absent option takes the environment variable,
+ * and a value given as an argument still works, with a warning. Undefined when none is given.
+ */
+export async function secretOption(
+  value: string | undefined,
+  option: string,
+  envVar: string,
+  usage: string,
+): Promise<string | undefined> {
+  if (value === "-") {
+    const line = (await readSecretLine(`${option}: `)).trim();
+    if (!line) throw new UsageError(`--${option} -: nothing was read from stdin`, usage);
+    return line;
+  }
+  if (value === undefined) {
+    const fromEnv = Deno.env.get(envVar)?.trim();
+    return fromEnv ? fromEnv : undefined;
+  }
+  say(
+    `bison: warning: --${option} on the command line is visible in ps and shell history; ` +
+      `prefer ${envVar}=... or --${option} - (stdin)`,
+  );
+  return value;
+}
+
 /** A whole positive number given on the command line (an id, a count). */
 export function positiveInteger(value: string, option: string, usage: string): number {
   if (!/^\d{1,15}$/.test(value.trim()) || Number(value) < 1) {

@@ -25,6 +25,7 @@ import {
   positiveInteger,
   required,
   say,
+  secretOption,
   table,
   UsageError,
 } from "./cli.ts";
@@ -45,9 +46,9 @@ export const usages = {
     "              [--allow-private-address] [--no-check]",
   rotateToken: "bison rotate-token --connection <id or name> [--grace-minutes <n>]",
   addWorkspace:
-    "bison add-workspace --connection <id or name> --workspace-id <n> --api-key <key>\n" +
+    "bison add-workspace --connection <id or name> --workspace-id <n> --api-key <key | ->\n" +
     "                    [--name <name>] [--super-admin] [--no-check]",
-  discover: "bison discover --connection <id or name> --api-key <super-admin key>",
+  discover: "bison discover --connection <id or name> --api-key <super-admin key | ->",
   list: "bison list [--connection <id or name>] [--json]",
   disconnect: "bison disconnect --connection <id or name> [--purge --confirm <connection name>]",
 };
@@ -275,7 +276,11 @@ export async function addWorkspace(ctx: Context, args: string[]) {
     "workspace-id",
     usage,
   );
-  const apiKey = required(values["api-key"], "api-key", usage);
+  const apiKey = required(
+    await secretOption(values["api-key"], "api-key", "BISON_API_KEY", usage),
+    "api-key",
+    usage,
+  );
   if (apiKey.length < 8 || /\s/.test(apiKey)) {
     throw new UsageError("--api-key: an Email Bison key is a single token (<id>|<token>)", usage);
   }
@@ -361,7 +366,11 @@ export async function discover(ctx: Context, args: string[]) {
     "api-key": { type: "string" },
   }, usage);
   const connection = await connectionOption(ctx, values.connection, usage, { connected: true });
-  const apiKey = required(values["api-key"], "api-key", usage);
+  const apiKey = required(
+    await secretOption(values["api-key"], "api-key", "BISON_API_KEY", usage),
+    "api-key",
+    usage,
+  );
   let items;
   try {
     ({ items } = await clientFor(ctx, connection, apiKey).listWorkspaces());

@@ -22,6 +22,7 @@ import {
   positiveInteger,
   required,
   say,
+  secretOption,
   UsageError,
 } from "./cli.ts";
 import {
@@ -33,7 +34,7 @@ import {
 } from "./context.ts";
 import { recordWorkspaces } from "./connections.ts";
 
-export const usage = "bison onboard --connection <id or name> --api-key <super-admin key>\n" +
+export const usage = "bison onboard --connection <id or name> --api-key <super-admin key | ->\n" +
   "              [--earlier-days <n>] [--no-backfill] [--concurrency <n>] [--test-timeout <s>]";
 
 /** The event a test delivery asks Bison for. */
@@ -56,7 +57,11 @@ export async function onboard(ctx: Context, args: string[]) {
     "test-timeout": { type: "string", default: "30" },
   }, usage);
   const connection = await connectionOption(ctx, values.connection, usage, { connected: true });
-  const superKey = required(values["api-key"], "api-key", usage);
+  const superKey = required(
+    await secretOption(values["api-key"], "api-key", "BISON_API_KEY", usage),
+    "api-key",
+    usage,
+  );
   const earlierDays = values["earlier-days"] === undefined
     ? null
     : values["earlier-days"] === "0"
