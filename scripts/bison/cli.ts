@@ -122,12 +122,29 @@ export function positiveInteger(value: string, option: string, usage: string): n
   return Number(value);
 }
 
-/** Progress and human summaries go to stderr, so stdout stays for results. */
-export const say = (line: string) => console.error(line);
+// Terminal escape sequences (CSI such as colours and cursor moves, OSC such as titles and links,
+// and two-character ones) and the characters that move or hide text: C0 and C1 controls, DEL,
+// and the bidirectional overrides that make text display in another order than it is.
+const escapeSequences = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+const hidingCharacters = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-/** Rows as an aligned text table (for stdout). */
+/**
+ * Text from Bison or an operator (a workspace or connection name, an error Bison sent) as it may
+ * reach a terminal: escape sequences and control characters removed, so a name can neither
+ * recolour, move or clear the screen nor pass for another line. keepLines keeps line breaks and
+ * tabs (for the CLI's own multi-line messages); otherwise they become spaces.
+ */
+export function printable(text: unknown, keepLines = false): string {
+  const clean = String(text ?? "").replace(escapeSequences, "");
+  return (keepLines ? clean : clean.replace(/[\t\n]/g, " ")).replace(hidingCharacters, "");
+}
+
+/** Progress and human summaries go to stderr, so stdout stays for results. */
+export const say = (line: string) => console.error(printable(line, true));
+
+/** Rows as an aligned text table (for stdout); every cell printable. */
 export function table(headers: string[], rows: (string | number | null | undefined)[][]): string {
-  const cells = [headers, ...rows.map((row) => row.map((cell) => String(cell ?? "")))];
+  const cells = [headers, ...rows.map((row) => row.map((cell) => printable(cell)))];
   const widths = headers.map((_, column) =>
     Math.max(...cells.map((row) => row[column]?.length ?? 0))
   );

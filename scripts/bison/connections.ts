@@ -23,6 +23,7 @@ import {
   OperationalError,
   parseOptions,
   positiveInteger,
+  printable,
   required,
   say,
   secretOption,
@@ -154,7 +155,9 @@ export async function connect(ctx: Context, args: string[]) {
     await tx`select private.set_webhook_url(${row.id}, ${url})`;
     return row;
   });
-  say(`Connected "${connection.name}" (${connection.base_url}, ${connection.timezone}).`);
+  say(
+    `Connected "${printable(connection.name)}" (${connection.base_url}, ${connection.timezone}).`,
+  );
   const demoRemoved = values.demo ? null : await removeDemo(ctx);
   say(
     "Next: npm run bison -- onboard --connection " + JSON.stringify(connection.name) +
@@ -207,7 +210,7 @@ export async function checkConnectionWebhooks(
     onProgress: (done, total, check) =>
       say(
         `  ${done} of ${total}: workspace ${check.bison_workspace_id} ${check.outcome}` +
-          (check.detail ? ` (${check.detail})` : ""),
+          (check.detail ? ` (${printable(check.detail)})` : ""),
       ),
   });
   await store.announceRepairs();
@@ -382,7 +385,7 @@ export async function discover(ctx: Context, args: string[]) {
   const recorded = await recordWorkspaces(ctx.sql, connection.id, listed, { accept: false });
   for (const row of recorded) {
     say(
-      `${row.bison_workspace_id}\t${row.name ?? ""}\t${
+      `${row.bison_workspace_id}\t${printable(row.name ?? "")}\t${
         row.has_api_key ? "key stored" : "no key yet: npm run bison -- onboard"
       }`,
     );
@@ -438,7 +441,7 @@ export async function list(ctx: Context, args: string[]) {
   for (const connection of connections) {
     const workspaces = connection.workspaces as ListedWorkspace[];
     lines.push(
-      `${connection.name}  ${connection.base_url}  ${connection.timezone}  ` +
+      `${printable(connection.name)}  ${printable(connection.base_url)}  ${connection.timezone}  ` +
         (connection.disconnected_at
           ? `disconnected ${when(connection.disconnected_at)}`
           : "connected") +

@@ -20,6 +20,7 @@ import {
   OperationalError,
   parseOptions,
   positiveInteger,
+  printable,
   required,
   say,
   secretOption,
@@ -82,7 +83,8 @@ export async function onboard(ctx: Context, args: string[]) {
     listed = [...new Map(items.map((w) => [w.id, w.name?.trim() ?? null])).entries()]
       .map(([id, name]) => ({ id, name }));
     say(
-      `The key of ${user.name ?? user.email ?? "a user"} sees ${listed.length} workspace(s) of ` +
+      `The key of ${printable(user.name ?? user.email ?? "a user")} sees ${listed.length} ` +
+        `workspace(s) of ` +
         `${connection.base_url}; Bison offers ${eventTypes.length} webhook event types.`,
     );
   } catch (error) {
@@ -159,7 +161,7 @@ export async function onboard(ctx: Context, args: string[]) {
     done++;
     say(
       `  ${done} of ${workspaces.length}: workspace ${workspace.bison_workspace_id}` +
-        (workspace.name ? ` (${workspace.name})` : "") + ": " +
+        (workspace.name ? ` (${printable(workspace.name)})` : "") + ": " +
         (failed.some((f) => f.workspace === workspace.bison_workspace_id)
           ? "FAILED, see the summary"
           : steps.length
