@@ -1,7 +1,7 @@
 // Text from Bison reaches the operator's terminal as text: no escape sequence, control character
 // or bidirectional override survives printable(), whatever a workspace is named.
 import assert from "node:assert/strict";
-import { printable, table } from "./cli.ts";
+import { formatUsage, printable, table } from "./cli.ts";
 
 Deno.test("escape sequences and control characters are removed from names", () => {
   assert.equal(printable("\x1b[31mRed\x1b[0m Client"), "Red Client", "colours (CSI)");
@@ -24,5 +24,23 @@ Deno.test("every table cell is printable, so a name cannot break the table", () 
   assert.equal(
     table(["id", "name"], [[1, "\x1b[1mBold\x1b[0m\nfake row"], [2, null]]),
     "id  name\n1   Bold fake row\n2",
+  );
+});
+
+Deno.test("usage forms line up after their prefix, and options continue under the first option", () => {
+  const text = "bison member add --email <email> [--role <role>]\n" +
+    "[--password <password | ->]\n" +
+    "bison member list [--workspace <id>]";
+  assert.equal(
+    formatUsage(text, "usage: ".length),
+    "bison member add --email <email> [--role <role>]\n" +
+      "                        [--password <password | ->]\n" +
+      "       bison member list [--workspace <id>]",
+  );
+  assert.equal(
+    formatUsage("bison connect --name <name>\n[--no-check]", 2),
+    "bison connect --name <name>\n" +
+      "                [--no-check]",
+    "indented like the first form, whose own prefix the caller writes",
   );
 });

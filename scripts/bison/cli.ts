@@ -3,6 +3,23 @@
 // way to talk (progress and human summaries on stderr, tables on stdout, JSON for scripts).
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
+/**
+ * A command's usage laid out after a prefix `prefixLength` characters wide: each `bison ...` form
+ * on a line of its own, aligned, and an option line that continues a form aligned under that
+ * form's first option. The usage texts themselves carry no indentation.
+ */
+export function formatUsage(text: string, prefixLength: number): string {
+  let optionsColumn = 0;
+  return text.split("\n").map((raw, index) => {
+    const line = raw.trim();
+    if (line.startsWith("bison ")) {
+      optionsColumn = Math.max(line.search(/ [-[<]/) + 1, 0);
+      return index === 0 ? line : " ".repeat(prefixLength) + line;
+    }
+    return " ".repeat(prefixLength + optionsColumn) + line;
+  }).join("\n");
+}
+
 /** Wrong arguments or input (exit 2): nothing was changed. */
 export class UsageError extends Error {
   constructor(message: string, readonly usage?: string) {
@@ -125,7 +142,9 @@ export function positiveInteger(value: string, option: string, usage: string): n
 // Terminal escape sequences (CSI such as colours and cursor moves, OSC such as titles and links,
 // and two-character ones) and the characters that move or hide text: C0 and C1 controls, DEL,
 // and the bidirectional overrides that make text display in another order than it is.
+// deno-lint-ignore no-control-regex
 const escapeSequences = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
+// deno-lint-ignore no-control-regex
 const hidingCharacters = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /**

@@ -44,11 +44,11 @@ export const demoConnectionName = "demo";
 
 export const usages = {
   connect: "bison connect --name <name> --base-url <url> [--timezone <IANA zone>]\n" +
-    "              [--allow-private-address] [--no-check]",
+    "[--allow-private-address] [--no-check]",
   rotateToken: "bison rotate-token --connection <id or name> [--grace-minutes <n>]",
   addWorkspace:
     "bison add-workspace --connection <id or name> --workspace-id <n> --api-key <key | ->\n" +
-    "                    [--name <name>] [--super-admin] [--no-check]",
+    "[--name <name>] [--super-admin] [--no-check]",
   discover: "bison discover --connection <id or name> --api-key <super-admin key | ->",
   list: "bison list [--connection <id or name>] [--json]",
   disconnect: "bison disconnect --connection <id or name> [--purge --confirm <connection name>]",
@@ -155,6 +155,7 @@ export async function connect(ctx: Context, args: string[]) {
     await tx`select private.set_webhook_url(${row.id}, ${url})`;
     return row;
   });
+  ctx.changes.push(`created the connection "${printable(connection.name)}"`);
   say(
     `Connected "${printable(connection.name)}" (${connection.base_url}, ${connection.timezone}).`,
   );
@@ -234,6 +235,7 @@ export async function rotateToken(ctx: Context, args: string[]) {
   const url = webhookUrl(ctx.settings.functionsUrl);
   const [{ until }] = await ctx.sql`
     select private.set_webhook_url(${connection.id}, ${url}, ${grace}::interval) as until`;
+  ctx.changes.push("set a new webhook token");
   say(
     `New webhook token for "${connection.name}"; the old one works until ` +
       `${until ? until.toISOString() : "now"}. Moving every registration to the new URL:`,
@@ -513,6 +515,7 @@ export async function disconnect(ctx: Context, args: string[]) {
           if (!isOurSubscription(subscription, target)) continue;
           await client.deleteWebhookSubscription(subscription.id);
           deleted++;
+          if (deleted === 1) ctx.changes.push("deleted webhook registrations in Bison");
         }
       });
     } catch (error) {

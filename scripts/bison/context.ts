@@ -43,12 +43,18 @@ export async function readSettings(): Promise<Settings> {
 export interface Context {
   settings: Settings;
   sql: postgres.Sql;
+  /**
+   * What the command has changed so far ("created connection acme"): a command records each
+   * change as it makes it, so that an error after one is never reported as "nothing changed".
+   */
+  changes: string[];
 }
 
 export function openContext(settings: Settings): Context {
   return {
     settings,
     sql: postgres(settings.databaseUrl, { max: 4, prepare: false, onnotice: () => {} }),
+    changes: [],
   };
 }
 

@@ -16,11 +16,11 @@ import { type Context, findWorkspace } from "./context.ts";
 export const usages = {
   member: "bison member add --email <email> --workspace <id> [--role member|admin] " +
     "[--password <password | ->]\n" +
-    "       bison member remove --email <email> --workspace <id>\n" +
-    "       bison member list [--workspace <id>] [--json]",
+    "bison member remove --email <email> --workspace <id>\n" +
+    "bison member list [--workspace <id>] [--json]",
   admin: "bison admin add --email <email> [--password <password | ->]\n" +
-    "       bison admin remove --email <email>\n" +
-    "       bison admin list [--json]",
+    "bison admin remove --email <email>\n" +
+    "bison admin list [--json]",
 };
 
 const roles = ["member", "admin"] as const;
@@ -155,6 +155,7 @@ export async function member(ctx: Context, args: string[]) {
   }
   const password = await secretOption(values.password, "password", "BISON_PASSWORD", usage);
   const user = await ensureUser(ctx, address, password);
+  if (user.created) ctx.changes.push(`created the account ${address}`);
   await ctx.sql`
     insert into public.workspace_members (user_id, workspace_id, role)
     values (${user.user_id}, ${workspace.id}, ${role})
@@ -198,6 +199,7 @@ export async function admin(ctx: Context, args: string[]) {
   }
   const password = await secretOption(values.password, "password", "BISON_PASSWORD", usage);
   const user = await ensureUser(ctx, address, password);
+  if (user.created) ctx.changes.push(`created the account ${address}`);
   await ctx.sql`
     insert into public.agency_admins (user_id) values (${user.user_id})
     on conflict (user_id) do nothing`;

@@ -36,7 +36,7 @@ import {
 import { recordWorkspaces } from "./connections.ts";
 
 export const usage = "bison onboard --connection <id or name> --api-key <super-admin key | ->\n" +
-  "              [--earlier-days <n>] [--no-backfill] [--concurrency <n>] [--test-timeout <s>]";
+  "[--earlier-days <n>] [--no-backfill] [--concurrency <n>] [--test-timeout <s>]";
 
 /** The event a test delivery asks Bison for. */
 const testEventType = "email_sent";
@@ -100,6 +100,7 @@ export async function onboard(ctx: Context, args: string[]) {
   }
 
   const workspaces = await recordWorkspaces(ctx.sql, connection.id, listed, { accept: true });
+  ctx.changes.push(`recorded ${workspaces.length} workspace(s)`);
   say(`Recorded ${workspaces.length} workspace(s).`);
   const store = databaseSubscriptionStore(ctx.sql);
   const failed: Failure[] = [];

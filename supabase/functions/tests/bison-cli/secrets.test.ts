@@ -4,8 +4,8 @@
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { superAdminKey, withInstance } from "../_support/instance.ts";
-import { connect, startTestApi, testStack } from "../_support/stack.ts";
-import { runBisonCli } from "../../../../scripts/local/bison-cli.ts";
+import { testStack } from "../_support/stack.ts";
+import { withPeople } from "../_support/members.ts";
 
 const warning = /--api-key on the command line is visible in ps and shell history/;
 
@@ -60,42 +60,18 @@ Deno.test("an API key from stdin or BISON_API_KEY, and a warning when it is an a
 });
 
 Deno.test("a member's password from stdin or BISON_PASSWORD", async () => {
-  const stack = testStack();
-  const sql = connect(stack);
-  const api = await startTestApi();
-  const name = `secrets-${crypto.randomUUID()}`;
-  const suffix = crypto.randomUUID().slice(0, 8);
-  const cli = (args: string[], input: { env?: Record<string, string>; stdin?: string } = {}) =>
-    runBisonCli(args, {
-      SUPABASE_DB_URL: stack.databaseUrl,
-      SUPABASE_FUNCTIONS_URL: `${api.url}/functions/v1`,
-      SUPABASE_URL: api.url,
-      SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
-      ...input.env,
-    }, input.stdin);
-  try {
-    const connected = await cli([
-      "connect",
-      "--name",
-      name,
-      "--base-url",
-      "https://send.example.test",
-      "--no-check",
-    ]);
-    assert.equal(connected.code, 0, connected.stderr);
-    const connectionId = (connected.result as { connection_id: string }).connection_id;
-    const [{ id }] = await sql`
-      insert into public.workspaces (connection_id, bison_workspace_id, name)
-      values (${connectionId}, 1, 'Client one') returning id::int`;
-    const auth = createClient(api.url, stack.anonKey, { auth: { persistSession: false } }).auth;
+  await withPeople(["Client one"], "secrets.example.test", async ({ api, cli, workspaceIds }) => {
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const auth = createClient(api.url, testStack().anonKey, { auth: { persistSession: false } })
+      .auth;
     for (
       const [label, password, input] of [
         ["stdin", "piped-password-1", { stdin: "piped-password-1\n" }],
         ["env", "env-password-2", { env: { BISON_PASSWORD: "env-password-2" } }],
       ] as [string, string, { env?: Record<string, string>; stdin?: string }][]
     ) {
-      const email = `${label}-${suffix}@client.example.test`;
-      const args = ["member", "add", "--email", email, "--workspace", String(id)];
+      const email = `${label}-${suffix}@secrets.example.test`;
+      const args = ["member", "add", "--email", email, "--workspace", String(workspaceIds[0])];
       const added = await cli(input.stdin ? [...args, "--password", "-"] : args, input);
       assert.equal(added.code, 0, added.stderr);
       assert.equal((added.result as { invite_link?: string }).invite_link, undefined);
@@ -103,10 +79,5 @@ Deno.test("a member's password from stdin or BISON_PASSWORD", async () => {
       const signedIn = await auth.signInWithPassword({ email, password });
       assert.equal(signedIn.error, null, `${label}: ${signedIn.error?.message}`);
     }
-  } finally {
-    await sql`delete from auth.users where email like ${`%-${suffix}@client.example.test`}`;
-    await sql`delete from public.bison_connections where name = ${name}`;
-    await api.close();
-    await sql.end();
-  }
+  });
 });

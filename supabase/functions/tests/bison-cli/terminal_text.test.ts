@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { runOnboard, withInstance } from "../_support/instance.ts";
 
 const evil = "\x1b[2J\x1b[31mAcme\x1b[0m\nbison: Onboarded 99 of 99 workspace(s)\u202E";
+// deno-lint-ignore no-control-regex
 const controls = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]/;
 
 Deno.test("names from Bison reach the terminal without escape sequences or line breaks", async () => {
