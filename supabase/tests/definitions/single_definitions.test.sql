@@ -8,7 +8,7 @@
 -- a literal instead of read from private.webhook_event_types. Each pattern is proven by probes:
 -- views and functions created here (and rolled back) that define an idea a second time.
 begin;
-select plan(17);
+select plan(18);
 
 -- Bodies as the patterns read them (a view: the probes created below are read too): lower-cased, comments removed, calls of the status group
 -- definition replaced by their result; `bare` also blanks string literals (for operators).
@@ -72,9 +72,10 @@ create function pg_temp.status_pattern() returns text language sql as $f$
 $f$;
 
 -- A division whose divisor is a count (nullif, sum, count, a counter of sends, replies, ...),
--- or a percentage made by multiplying by 100.
+-- or a percentage made by multiplying by 100. A division by a number of days is a pace (so many
+-- a day, the share of a month gone), not a rate.
 create function pg_temp.rate_pattern() returns text language sql as $f$
-  select '/\s*(?:\(\s*)*(?:(?:nullif|greatest|sum|count|avg)\s*\('
+  select '/\s*(?:\(\s*)*(?!(?:\w+\s*\(\s*)*(?:\m\w+\.)?\w*days)(?:(?:nullif|greatest|sum|count|avg)\s*\('
     '|(?:\w+\s*\(\s*)*(?:\m\w+\.)?\w*(?:sent|sends|repl|interest|bounce|unsubscri|open|contact|lead'
     '|mailbox|total|capacity|daily_limit))|\m100(?:\.0*)?\s*\*';
 $f$;
@@ -201,6 +202,14 @@ select is(
      || pg_temp.hits(pg_temp.burnt_pattern(), '{}', true)) h
    where h ~ 'fixer_fine_uses'),
   null, 'status groups, percent_of and is_burnt_mailbox used as defined are not caught');
+create function private.fixer_fine_pace(actual numeric, days_total numeric, days_elapsed numeric)
+returns numeric language sql immutable set search_path = '' as $$
+  select actual * days_total / greatest(days_elapsed, 1.0 / 24) + actual / nullif(days_total, 0);
+$$;
+select is(
+  (select array_agg(h) from unnest(pg_temp.hits(pg_temp.rate_pattern(), '{}', true)) h
+   where h ~ 'fixer_fine_pace'),
+  null, 'a pace (a division by a number of days) is no rate');
 create function private.fixer_fine_assignment(id bigint) returns void language sql
 set search_path = '' as $$
   update public.sender_emails set status = 'removed' where sender_emails.id = fixer_fine_assignment.id;
