@@ -8,6 +8,27 @@ Deno.test("every import map (root and each function's) pins each npm package at 
   const { packages, problems } = auditImportMaps(files);
   assert.deepEqual(problems, []);
   assert.ok(packages.some((entry) => entry.name === "@supabase/supabase-js"));
+  // The dashboard's build (package.json) uses the same supabase-js as the functions and tests.
+  assert.ok(
+    packages.some((entry) =>
+      entry.path === "package.json" && entry.name === "@supabase/supabase-js"
+    ),
+  );
+});
+
+Deno.test("package.json's pins join the audit: exact versions, one version per package", () => {
+  const { problems } = auditImportMaps([
+    { path: "deno.json", text: '{"imports": {"zod": "npm:zod@4.6.7"}}' },
+    { path: "package.json", text: '{"devDependencies": {"zod": "4.6.8", "vite": "^8.4.0"}}' },
+  ]);
+  assert.deepEqual(problems, [
+    "package.json: vite@^8.4.0 is not an exact version",
+    "zod is pinned at 4.6.7 and 4.6.8 (deno.json 4.6.7, package.json 4.6.8)",
+  ]);
+  assert.equal(
+    withVersion('{"devDependencies": {"zod": "4.6.8", "zod-extra": "1.0.0"}}', "zod", "4.6.9"),
+    '{"devDependencies": {"zod": "4.6.9", "zod-extra": "1.0.0"}}',
+  );
 });
 
 Deno.test("the audit names a package pinned at two versions, a range, a non-npm import and extra keys", () => {

@@ -1,6 +1,7 @@
 // The project's npm dependencies live in several import maps: each function's own deno.json (what
-// deploy uploads) and the root deno.json (scripts and tests). They must pin every package at one
-// version. This is the one way to see them and to bump one everywhere:
+// deploy uploads) and the root deno.json (scripts and tests), and in package.json (the tools and
+// the dashboard's build, installed by npm ci). They must pin every package at one version. This is
+// the one way to see them and to bump one everywhere:
 //
 //   npm run deps                              # every pinned package, its version and where
 //   npm run deps -- set <package> <version>   # e.g. set zod 4.6.8: every map that uses it
@@ -27,9 +28,12 @@ const exactVersion = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 const functionsDir = join("supabase", "functions");
 const importMapNames = new Set(["deno.json", "deno.jsonc", "import_map.json"]);
 
-/** The root deno.json and every import map under supabase/functions (functions and fixtures). */
+/**
+ * The root deno.json, every import map under supabase/functions (functions and fixtures), and
+ * package.json.
+ */
 export function importMapFiles(root = repoRoot): ImportMapFile[] {
-  const found = [join(root, "deno.json")];
+  const found = [join(root, "deno.json"), join(root, "package.json")];
   const walk = (dir: string) => {
     for (const entry of Deno.readDirSync(dir)) {
       const path = join(dir, entry.name);
@@ -66,6 +70,16 @@ export function auditImportMaps(files: ImportMapFile[]) {
         problems.push(`${file.path}: a function's map holds imports only, not ${extra.join(", ")}`);
       }
     }
+    if (file.path === "package.json") {
+      const npmPins = { ...map.dependencies as object, ...map.devDependencies as object };
+      for (const [name, version] of Object.entries(npmPins as Record<string, string>)) {
+        if (!exactVersion.test(version)) {
+          problems.push(`${file.path}: ${name}@${version} is not an exact version`);
+        }
+        packages.push({ path: file.path, key: name, name, version });
+      }
+      continue;
+    }
     const imports = (map.imports ?? {}) as Record<string, string>;
     for (const [key, specifier] of Object.entries(imports)) {
       const match = specifier.match(npmSpecifier);
@@ -93,13 +107,15 @@ export function auditImportMaps(files: ImportMapFile[]) {
   return { packages, problems };
 }
 
-/** The map's text with every `npm:<name>@<any version>` pinned at `version` instead. */
+/**
+ * The map's text with every `npm:<name>@<any version>` (an import map) or `"<name>": "<version>"`
+ * (package.json) pinned at `version` instead.
+ */
 export function withVersion(text: string, name: string, version: string): string {
   const escaped = name.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-  return text.replace(
-    new RegExp(`"npm:${escaped}@[^/"]+`, "g"),
-    `"npm:${name}@${version}`,
-  );
+  return text
+    .replace(new RegExp(`"npm:${escaped}@[^/"]+`, "g"), `"npm:${name}@${version}`)
+    .replace(new RegExp(`("${escaped}":\\s*")\\d[^"]*"`, "g"), `$1${version}"`);
 }
 
 function main(args: string[]): number {
@@ -122,6 +138,9 @@ function main(args: string[]): number {
     }
     console.log(`${name}@${version} in ${changed.join(", ")}`);
     console.log("deno.lock follows on the next run; npm test checks the functions as deployed.");
+    if (changed.includes("package.json")) {
+      console.log("package.json changed: run `npm install` to bring package-lock.json along.");
+    }
     return 0;
   }
   if (command !== "list") {

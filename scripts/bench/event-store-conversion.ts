@@ -18,7 +18,7 @@ import { applyMigrations, applyPlatform, applySeed, stopDatabase } from "../loca
 import { ensureCluster, removeCluster } from "../local/postgres.ts";
 import { startDatabase } from "../local/database.ts";
 import { assertBenchStackFree, percentile, positiveOption, runBenchmark } from "./bench-stack.ts";
-import { connectBison, generateTraffic } from "./webhook.ts";
+import { connectBison, generateTraffic, recentLocalDays } from "./webhook.ts";
 
 const migrationsDir = join(repoRoot, "supabase", "migrations");
 
@@ -77,7 +77,7 @@ async function main(): Promise<number> {
     });
 
     const connection = await connectBison(stack, "conversion");
-    const traffic = generateTraffic(2000, 3);
+    const traffic = generateTraffic(2000, 3, await recentLocalDays(sql));
     const samples = traffic.bodies.slice(0, 1000);
     console.error(`• storing ${events.toLocaleString("en")} events the released way`);
     const started = performance.now();
@@ -112,7 +112,7 @@ async function main(): Promise<number> {
     );
 
     // Deliveries keep arriving, one at a time, throughout.
-    const fresh = generateTraffic(50_000, 4).bodies;
+    const fresh = generateTraffic(50_000, 4, await recentLocalDays(sql)).bodies;
     const ingest = postgres(dbUrl(stack), { max: 1, prepare: false, onnotice: () => {} });
     const latencies: { at: number; ms: number }[] = [];
     let delivering = true;

@@ -35,11 +35,12 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { roleKey } from "../local/config.ts";
 import { hostedLimits, measured, type Usage } from "./process-usage.ts";
-import { addDay, positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
+import { callerTimeoutHeader } from "../../supabase/functions/_shared/run-deadline.ts";
+import { positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
 import { healthBenchEventsPerHour, seedHealthAgency } from "./health.ts";
 import { pollBenchScale, registerPollAgency, startPollAgency } from "./poll.ts";
 import { bisonReportsEndOf } from "./provider-performance.ts";
-import { connectBison, generateTraffic } from "./webhook.ts";
+import { connectBison, generateTraffic, recentLocalDays } from "./webhook.ts";
 
 interface Measurement {
   label: string;
@@ -174,19 +175,32 @@ async function readCronTimeouts(sql: postgres.Sql): Promise<Map<string, number>>
 
 type Bench = Awaited<ReturnType<typeof startBenchStack>>;
 
-/** Calls a route with the cron secret, as pg_cron's jobs do (their body: `body`). */
+/** The pg_net timeout of each route's cron job, read by measureAll before anything is called. */
+let cronTimeouts = new Map<string, number>();
+
+/**
+ * Calls a route with the cron secret and, when its cron job has one, the caller-timeout header,
+ * as pg_cron's jobs do through private.invoke_edge_function (their body: `body`).
+ */
 function cronCall(bench: Bench, path: string, body: unknown) {
-  return () =>
-    fetch(`${bench.functionsUrl}/${path}`, {
+  return () => {
+    const timeoutMs = cronTimeouts.get(path);
+    return fetch(`${bench.functionsUrl}/${path}`, {
       method: "POST",
-      headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
+      headers: {
+        "x-cron-secret": bench.cronSecret,
+        "content-type": "application/json",
+        ...(timeoutMs === undefined ? {} : { [callerTimeoutHeader]: String(timeoutMs) }),
+      },
       body: JSON.stringify(body),
     });
+  };
 }
 
 /** Measures the invocations in order, each on a started worker with its modules loaded. */
 async function measureAll(bench: Bench, sql: postgres.Sql, invocations: Invocation[]) {
   const timeouts = await readCronTimeouts(sql);
+  cronTimeouts = timeouts;
   for (const invocation of invocations) {
     console.error(`• ${invocation.label}: ${invocation.scale}`);
     await warmUp(bench.functionsUrl, invocation.functionName);
@@ -201,9 +215,8 @@ async function onHealthAgency(functionEnv: Record<string, string>) {
   try {
     // The day the hourly job computes just after local midnight: yesterday, in Chicago (the first
     // connection's zone; New York's yesterday too, except in the hour between their midnights).
-    const chicagoToday = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Chicago" })
-      .format(new Date());
-    const day = addDay(chicagoToday, -1);
+    const [{ day }] = await sql`
+      select ((now() at time zone 'America/Chicago')::date - 1)::text as day`;
     const events = await seedHealthAgency(sql, bench.stack, healthBenchEventsPerHour, day);
     await bisonReportsEndOf(sql, day);
     const [{ id: workspaceId }] =
@@ -259,7 +272,8 @@ async function onPollAgency(deliveries: number, functionEnv: Record<string, stri
     const [{ id: workspaceId }] =
       await sql`select id::int from public.workspaces order by id limit 1`;
     const connection = await connectBison(bench.stack, "function-limits");
-    const bodies = generateTraffic(deliveries, 1).bodies.slice(0, deliveries);
+    const bodies = generateTraffic(deliveries, 1, await recentLocalDays(sql)).bodies
+      .slice(0, deliveries);
     let next = 0;
     const { workspaces, mailboxes, pageMs } = pollBenchScale;
     await measureAll(bench, sql, [{

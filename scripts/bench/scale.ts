@@ -32,6 +32,7 @@ import {
   type Gateway,
   generateTraffic,
   httpSender,
+  recentLocalDays,
   type RunResult,
   type Sender,
   snapshotFunctions,
@@ -40,6 +41,7 @@ import {
   summarise,
 } from "./webhook.ts";
 import { hostedLimits, measured, type Usage } from "./process-usage.ts";
+import { callerTimeoutHeader } from "../../supabase/functions/_shared/run-deadline.ts";
 import { functionEnv as stackFunctionEnv, platformDbUrl } from "../local/config.ts";
 
 type Bench = Awaited<ReturnType<typeof startBenchStack>>;
@@ -80,9 +82,8 @@ async function storedEvents(sql: postgres.Sql): Promise<number> {
 
 async function healthAndProvider(sql: postgres.Sql, bench: Bench, scale: number) {
   // The provider benchmark's first computed day is yesterday in Chicago, as the hourly job runs.
-  const chicagoToday = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Chicago" })
-    .format(new Date());
-  const day = addDay(chicagoToday, -1);
+  const [{ day }] = await sql`
+    select ((now() at time zone 'America/Chicago')::date - 1)::text as day`;
   const rate = healthBenchEventsPerHour;
   // At ten times, the evaluation is timed at about 2 million stored events, then at 7 million.
   const firstDays = scale >= 10 ? 9 : 30;
@@ -102,7 +103,7 @@ async function healthAndProvider(sql: postgres.Sql, bench: Bench, scale: number)
     });
   }
   await bisonReportsEndOf(sql, day);
-  const provider = await calculateDay(sql, day, `${addDay(day)} 00:05`);
+  const provider = await calculateDay(sql, day, `${await addDay(sql, day)} 00:05`);
   if (provider.rows === 0) problems.push("the provider-performance day wrote no rows");
   const worst = Math.max(...provider.perConnectionMs);
   rows.push({
@@ -171,7 +172,7 @@ function checkDeliveries(label: string, result: RunResult, okStatus: string, uni
 }
 
 async function ingest(sql: postgres.Sql, bench: Bench, events: number, instances: number) {
-  const traffic = generateTraffic(events, 1);
+  const traffic = generateTraffic(events, 1, await recentLocalDays(sql));
   const signal = new AbortController().signal;
   const viaSql = await connectBison(bench.stack, "scale-sql");
   const viaHttp = await connectBison(bench.stack, "scale-http");
@@ -359,6 +360,8 @@ async function runSlices(
   onTick: () => Promise<void> = async () => {},
 ): Promise<Slice[]> {
   const slices: Slice[] = [];
+  // pg_net's call says how long it waits, and the slice ends before then (run-deadline.ts).
+  const [{ timeout_ms }] = await platform`select private.poll_slice_timeout_ms() as timeout_ms`;
   // Calls running now, each told when another overlaps it: only a slice alone in the worker is
   // measured (its CPU and memory would be another's too).
   const inFlight = new Set<{ overlapped: boolean }>();
@@ -370,7 +373,11 @@ async function runSlices(
     const invoke = async () => {
       const response = await fetch(`${bench.functionsUrl}/poll-sender-emails`, {
         method: "POST",
-        headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
+        headers: {
+          "x-cron-secret": bench.cronSecret,
+          "content-type": "application/json",
+          [callerTimeoutHeader]: String(timeout_ms),
+        },
         body: "{}",
       });
       if (!response.ok) throw new Error(`poll-sender-emails answered ${response.status}`);
@@ -586,14 +593,11 @@ async function polling(
 function printTable(scale: number, heapMb?: string) {
   const width = Math.max(...rows.map((row) => row.what.length));
   const figureWidth = Math.max(...rows.map((row) => row.figure.length));
+  const machine = `${Deno.build.os}, ${navigator.hardwareConcurrency} cores` +
+    (heapMb ? `, functions' V8 heap capped at ${heapMb} MB` : "");
   console.log(
-    `\nScale ${scale}: ${35 * scale} workspaces, ${
-      thousands(agency.mailboxes * scale)
-    } mailboxes ` +
-      `(${
-        new Date().toISOString().slice(0, 10)
-      }, ${Deno.build.os}, ${navigator.hardwareConcurrency} ` +
-      `cores)`,
+    `\nScale ${scale}: ${35 * scale} workspaces, ${thousands(agency.mailboxes * scale)} ` +
+      `mailboxes (finished ${new Date().toISOString()}, ${machine})`,
   );
   for (const row of rows) {
     const verdict = row.target

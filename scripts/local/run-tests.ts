@@ -16,6 +16,7 @@ import {
   supabaseCli,
 } from "./config.ts";
 import { cliDatabaseUrl, freshDatabase, psqlCommand, psqlFile, stopDatabase } from "./database.ts";
+import { buildDashboard } from "./dashboard.ts";
 
 interface StepResult {
   name: string;
@@ -139,6 +140,15 @@ async function main(): Promise<number> {
       async () =>
         commandStep((await runStreaming(deno, ["check", "scripts", "supabase/functions"])).ok),
     );
+    // Built once here; the browser tests serve this build (supabase/functions/tests/_support).
+    await step("dashboard: tsc and vite build", async () => {
+      const typed = await runStreaming(join(repoRoot, "node_modules", ".bin", "tsc"), [
+        "-p",
+        "dashboard",
+      ]);
+      await buildDashboard(join(stack.dir, "dashboard"));
+      return commandStep(typed.ok);
+    });
   }
 
   const databaseReady = await step("fresh database (stand-ins, migrations, seed)", async () => {

@@ -1,6 +1,6 @@
 // `npm start`, `npm stop`: the local development stack (PostgreSQL with the platform stand-ins and
-// migrations, PgBouncer in front of it, the pg_net dispatcher, the functions gateway) at fixed
-// addresses, the Supabase CLI's where it has one.
+// migrations, PgBouncer in front of it, the pg_net dispatcher, the functions gateway, the
+// dashboard) at fixed addresses, the Supabase CLI's where it has one.
 import { join } from "node:path";
 import {
   apiUrl,
@@ -9,6 +9,7 @@ import {
   functionsUrl,
   platformDbUrl,
   poolerUrl,
+  readEnvFile,
   repoRoot,
   type StackConfig,
   stackConfig,
@@ -26,13 +27,14 @@ import {
 import { ensureCluster, pgPaths, postgresRunning, removeCluster } from "./postgres.ts";
 import { poolerRunning } from "./pooler.ts";
 import { readPid, spawnDetached, stopPidFile, waitFor } from "./process.ts";
+import { buildDashboard, demoUser, devDashboardPort } from "./dashboard.ts";
 
 /** The demo Email Bison that `npm start` runs when no real one is connected. */
 const demoSimulatorPort = 54329;
 /** The demo instance's super-admin key: a local fake, known to the simulator only. */
 const demoSuperAdminKey = "demo-super-admin-key-not-a-secret";
 
-const services = ["dispatcher", "gateway", "simulator"] as const;
+const services = ["dispatcher", "gateway", "simulator", "dashboard"] as const;
 type Service = typeof services[number];
 
 const pidFile = (stack: StackConfig, service: Service) => join(stack.pidDir, `${service}.pid`);
@@ -48,6 +50,10 @@ async function gatewayHealthy(stack: StackConfig): Promise<boolean> {
   }
 }
 
+/** Where `npm start` builds the dashboard, which its static server serves. */
+const dashboardBuildDir = join(stackConfig("dev").dir, "dashboard");
+const dashboardUrl = `http://127.0.0.1:${devDashboardPort}`;
+
 const serviceScripts: Record<Service, string[]> = {
   dispatcher: ["scripts/local/dispatcher.ts"],
   gateway: ["scripts/local/gateway.ts"],
@@ -57,6 +63,13 @@ const serviceScripts: Record<Service, string[]> = {
     String(demoSimulatorPort),
     "--super-admin-key",
     demoSuperAdminKey,
+  ],
+  dashboard: [
+    "scripts/local/dashboard.ts",
+    "--port",
+    String(devDashboardPort),
+    "--dir",
+    dashboardBuildDir,
   ],
 };
 
@@ -200,7 +213,71 @@ export async function startStack(stack: StackConfig): Promise<void> {
   await Deno.writeTextFile(stack.envFile, formatEnv(await stackEnv(stack)));
   if (stack.name === "dev") {
     step(Deno.env.get("BISON_DEMO") === "off" ? await removeDemo(stack) : await startDemo(stack));
+    step(await startDashboard(stack));
   }
+}
+
+async function dashboardAnswers(): Promise<boolean> {
+  try {
+    const response = await fetch(`${dashboardUrl}/config.json`, {
+      signal: AbortSignal.timeout(1000),
+    });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Builds the dashboard when its sources changed, serves it, and makes the demo login a member
+ * (not an agency admin) of the demo's workspaces, through Auth's admin API as an operator would.
+ * Its URL and the demo login go to the env file beside the stack's other values.
+ */
+async function startDashboard(stack: StackConfig): Promise<string> {
+  const built = await buildDashboard(dashboardBuildDir);
+  await startService(stack, "dashboard");
+  await waitFor(
+    `the dashboard on port ${devDashboardPort} (see ${logFile(stack, "dashboard")})`,
+    dashboardAnswers,
+  );
+  const [{ workspaces, joined }] = JSON.parse(
+    await psqlCommand(
+      dbUrl(stack),
+      "select json_agg(json_build_object('workspaces', " +
+        "(select coalesce(json_agg(w.id order by w.id), '[]') from public.workspaces w " +
+        "join public.bison_connections c on c.id = w.connection_id where c.name = 'demo'), " +
+        "'joined', (select count(*) from public.workspace_members m " +
+        "join auth.users u on u.id = m.user_id join public.workspaces w on w.id = m.workspace_id " +
+        "join public.bison_connections c on c.id = w.connection_id " +
+        `where c.name = 'demo' and u.email = '${demoUser.email}')))`,
+    ),
+  ) as { workspaces: number[]; joined: number }[];
+  if (joined < workspaces.length) {
+    for (const workspace of workspaces) {
+      await bisonCli(stack, [
+        "member",
+        "add",
+        "--email",
+        demoUser.email,
+        "--workspace",
+        String(workspace),
+        "--password",
+        demoUser.password,
+      ]);
+    }
+  }
+  const demo: Record<string, string> = workspaces.length
+    ? { DEMO_USER_EMAIL: demoUser.email, DEMO_USER_PASSWORD: demoUser.password }
+    : {};
+  await Deno.writeTextFile(
+    stack.envFile,
+    formatEnv({ ...await stackEnv(stack), DASHBOARD_URL: dashboardUrl, ...demo }),
+  );
+  return `dashboard: ${built ? "built and " : ""}served on ${dashboardUrl}` +
+    (workspaces.length
+      ? `; the demo login is a member of the ${workspaces.length} demo workspaces`
+      : "; no demo, so no demo login: add members with `npm run bison -- member add`");
 }
 
 export async function stopStack(stack: StackConfig): Promise<string[]> {
@@ -240,7 +317,13 @@ async function printStatus(stack: StackConfig): Promise<void> {
     dispatcher: (await readPid(pidFile(stack, "dispatcher"))) !== null,
     gateway: await gatewayHealthy(stack),
     "demo simulator": (await readPid(pidFile(stack, "simulator"))) !== null,
+    dashboard: await dashboardAnswers(),
   };
+  const written = await readEnvFile(stack.envFile);
+  const demoLogin = written.DEMO_USER_EMAIL
+    ? `${written.DEMO_USER_EMAIL} / ${written.DEMO_USER_PASSWORD}   (a member, not an admin)`
+    : "none (no demo running): npm run bison -- member add --email <you> --workspace <id> " +
+      "--password <password>";
   console.log(`
   Local stack (${Object.entries(running).map(([k, v]) => `${k}: ${v ? "up" : "down"}`).join(", ")})
 
@@ -251,6 +334,8 @@ async function printStatus(stack: StackConfig): Promise<void> {
              Auth URL: ${apiUrl(stack)}/auth/v1   (JWKS: /auth/v1/.well-known/jwks.json)
              anon key: ${env.SUPABASE_ANON_KEY}   (a frontend's key)
      service_role key: ${env.SUPABASE_SERVICE_ROLE_KEY}
+            Dashboard: ${dashboardUrl}
+           Demo login: ${demoLogin}
              Env file: ${stack.envFile}
                  Logs: ${stack.logDir}/ (postgres.log, pgbouncer.log, gateway.log, dispatcher.log)
 

@@ -156,7 +156,7 @@ set search_path = ''
 as $$
 declare
   first_day date := (at at time zone 'UTC')::date;
-  days_ahead integer := private.setting_numeric('webhook_event_partition_days_ahead', 7);
+  days_ahead integer := private.setting_numeric('webhook_event_partition_days_ahead');
   day date;
   created integer := 0;
 begin

@@ -14,7 +14,7 @@ set lock_timeout = '5s'
 as $$
 declare
   kept constant text := 'private.webhook_events_kept';
-  retention interval := private.setting_interval('webhook_payload_retention', null);
+  retention interval := private.setting_interval('webhook_payload_retention');
   cutoff timestamptz;
   created integer;
   expired record;

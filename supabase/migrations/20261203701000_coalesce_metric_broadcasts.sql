@@ -55,17 +55,17 @@ as $$
 declare
   configured interval;
 begin
-  select (s.value #>> '{}')::interval into configured
-  from private.settings s where s.key = 'broadcast_interval';
-  if configured is null or configured < interval '0' then
-    return interval '1 second';
+  configured := private.setting_interval('broadcast_interval');
+  if configured < interval '0' then
+    raise exception 'setting broadcast_interval must not be negative, got %', configured
+      using errcode = '22023';
   end if;
   return configured;
 end;
 $$;
 comment on function private.broadcast_interval() is
-  'The coalescing interval of Realtime broadcasts: setting broadcast_interval, 1 second when '
-  'unset or negative.';
+  'The coalescing interval of Realtime broadcasts: setting broadcast_interval (raises 55000 when '
+  'it is missing, 22023 when it is negative).';
 
 create or replace function private.claim_broadcast(topic text)
 returns boolean

@@ -9,9 +9,9 @@
 -- - A workspace's inventory may span slices: the pages fetched so far are staged
 --   (private.sender_email_inventory_pages) with the next page's URL, and nothing is written to
 --   sender_emails until the whole inventory is in (private.apply_staged_sender_email_snapshot).
--- - One slice at a time serves a connection (a lease on private.connection_poll_state), so the
---   connection's request budget holds across slices: its state (when the next request may go)
---   is handed from one slice to the next. A dead instance holds only its own chain.
+-- - One slice at a time serves a connection (a lease on private.connection_poll_state); its
+--   requests take their turns in the budget the connection shares with every process
+--   (private.claim_bison_requests). A dead instance holds only its own chain.
 -- - Stale first: inventories in progress, then the workspaces longest without a complete sync.
 -- - A per-connection circuit breaker: after poll_breaker_failures requests in a row that the
 --   instance left unanswered (timeout, network error: a 5xx is an answer), its workspaces are
@@ -59,7 +59,6 @@ create table private.connection_poll_state (
   connection_id uuid primary key references public.bison_connections (id) on delete cascade,
   slice_owner uuid,
   slice_expires_at timestamptz,
-  budget_next_at timestamptz,
   breaker_failures integer not null default 0,
   breaker_opens integer not null default 0,
   breaker_open_until timestamptz,
@@ -67,8 +66,8 @@ create table private.connection_poll_state (
   updated_at timestamptz not null default now()
 );
 comment on table private.connection_poll_state is
-  'Per connection: the slice polling it now (slice_owner, until slice_expires_at), when its '
-  'request budget lets the next request go (budget_next_at), and its circuit breaker: requests '
+  'Per connection: the slice polling it now (slice_owner, until slice_expires_at) and its '
+  'circuit breaker: requests '
   'in a row unanswered (breaker_failures), and while open, until when its workspaces are left '
   'alone (breaker_open_until; past it, one workspace probes the instance).';
 alter table private.connection_poll_state enable row level security;
@@ -81,8 +80,6 @@ create or replace function private.claim_connection_for_polling(
 returns table (
   connection_id uuid,
   base_url text,
-  requests_per_minute integer,
-  budget_next_at timestamptz,
   breaker_failures integer,
   breaker_threshold integer,
   half_open boolean
@@ -129,9 +126,8 @@ begin
     return;
   end if;
   return query
-  select c.connection_id, b.base_url, private.bison_requests_per_minute(c.connection_id),
-    c.budget_next_at, c.breaker_failures,
-    greatest(1, private.setting_numeric('poll_breaker_failures', 3))::integer,
+  select c.connection_id, b.base_url, c.breaker_failures,
+    greatest(1, private.setting_numeric('poll_breaker_failures'))::integer,
     c.breaker_open_until is not null
   from private.connection_poll_state c
   join public.bison_connections b on b.id = c.connection_id
@@ -141,7 +137,7 @@ $$;
 comment on function private.claim_connection_for_polling(uuid, integer) is
   'Leases, for the slice slice_id, the connection with the stalest due workspace that no live '
   'slice serves and whose circuit breaker is not open; returns what the slice needs of it: base '
-  'URL, request budget and when its next request may go, the breaker''s count of unanswered '
+  'URL, the breaker''s count of unanswered '
   'requests in a row and its threshold (setting poll_breaker_failures), and half_open (its '
   'cool-down is over: one worker probes it). No row when there is none.';
 
@@ -330,8 +326,8 @@ as $$
 declare
   target bigint;
   owner uuid;
-  poll_interval interval := private.setting_interval('mailbox_poll_interval', interval '5 minutes');
-  max_backoff interval := private.setting_interval('mailbox_poll_max_backoff', interval '1 hour');
+  poll_interval interval := private.setting_interval('mailbox_poll_interval');
+  max_backoff interval := private.setting_interval('mailbox_poll_max_backoff');
 begin
   update public.sender_email_sync_runs r
   set finished_at = now(), pages = finish_workspace_poll.pages,
@@ -371,7 +367,6 @@ comment on function private.finish_workspace_poll(
 create or replace function private.release_connection_for_polling(
   slice_id uuid,
   target_connection_id uuid,
-  budget_next_at timestamptz,
   answered integer,
   unanswered_in_a_row integer,
   last_failure text
@@ -382,10 +377,10 @@ set search_path = ''
 as $$
 declare
   state private.connection_poll_state;
-  threshold integer := greatest(1, private.setting_numeric('poll_breaker_failures', 3))::integer;
-  cooldown interval := private.setting_interval('poll_breaker_cooldown', interval '1 minute');
+  threshold integer := greatest(1, private.setting_numeric('poll_breaker_failures'))::integer;
+  cooldown interval := private.setting_interval('poll_breaker_cooldown');
   max_cooldown interval :=
-    private.setting_interval('poll_breaker_max_cooldown', interval '30 minutes');
+    private.setting_interval('poll_breaker_max_cooldown');
   failures integer;
   breaker text;
 begin
@@ -417,16 +412,14 @@ begin
     where c.connection_id = target_connection_id;
   end if;
   update private.connection_poll_state c
-  set slice_owner = null, slice_expires_at = null,
-      budget_next_at = release_connection_for_polling.budget_next_at, updated_at = now()
+  set slice_owner = null, slice_expires_at = null, updated_at = now()
   where c.connection_id = target_connection_id;
   return breaker;
 end;
 $$;
 comment on function private.release_connection_for_polling(
-  uuid, uuid, timestamptz, integer, integer, text) is
-  'Ends a slice''s lease on a connection: keeps when its next request may go (budget_next_at) '
-  'and updates its circuit breaker with what the slice saw (requests answered, requests '
+  uuid, uuid, integer, integer, text) is
+  'Ends a slice''s lease on a connection and updates its circuit breaker with what the slice saw (requests answered, requests '
   'unanswered in a row at the end, the last failure): open for a cool-down (doubling each time, '
   'poll_breaker_cooldown to poll_breaker_max_cooldown) after poll_breaker_failures unanswered in '
   'a row, or when the probe after a cool-down went unanswered; closed after an answer. Returns '

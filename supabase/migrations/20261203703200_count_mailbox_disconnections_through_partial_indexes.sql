@@ -19,22 +19,22 @@ stable
 set search_path = ''
 as $$
 declare
-  silence_window interval := private.setting_interval('silence_window', interval '30 minutes');
-  min_expected numeric := private.setting_numeric('silence_min_expected_per_hour', 6);
-  min_weeks numeric := private.setting_numeric('silence_min_weeks_with_traffic', 3);
-  rejections_degraded numeric := private.setting_numeric('webhook_rejections_degraded', 10);
-  poll_interval interval := private.setting_interval('mailbox_poll_interval', interval '5 minutes');
-  stale_intervals numeric := private.setting_numeric('mailbox_sync_stale_intervals', 3);
-  failures_down numeric := private.setting_numeric('mailbox_sync_failures_down', 3);
-  hold_share_pct numeric := private.setting_numeric('mailbox_removal_hold_share_pct', 20);
-  disconnected_share_pct numeric := private.setting_numeric('disconnected_share_degraded_pct', 5);
-  disconnects_degraded numeric := private.setting_numeric('disconnects_per_hour_degraded', 5);
-  reply_drop_pct numeric := private.setting_numeric('provider_reply_rate_drop_pct', 20);
-  reply_min_sends numeric := private.setting_numeric('provider_drop_min_emails_sent', 200);
-  drift_tolerance_pct numeric := private.setting_numeric('drift_tolerance_pct', 10);
-  drift_min numeric := private.setting_numeric('drift_min_difference', 5);
-  net_grace interval := private.setting_interval('net_request_grace', interval '1 minute');
-  run_stale_after interval := private.setting_interval('health_run_stale_after', interval '3 minutes');
+  silence_window interval := private.setting_interval('silence_window');
+  min_expected numeric := private.setting_numeric('silence_min_expected_per_hour');
+  min_weeks numeric := private.setting_numeric('silence_min_weeks_with_traffic');
+  rejections_degraded numeric := private.setting_numeric('webhook_rejections_degraded');
+  poll_interval interval := private.setting_interval('mailbox_poll_interval');
+  stale_intervals numeric := private.setting_numeric('mailbox_sync_stale_intervals');
+  failures_down numeric := private.setting_numeric('mailbox_sync_failures_down');
+  hold_share_pct numeric := private.setting_numeric('mailbox_removal_hold_share_pct');
+  disconnected_share_pct numeric := private.setting_numeric('disconnected_share_degraded_pct');
+  disconnects_degraded numeric := private.setting_numeric('disconnects_per_hour_degraded');
+  reply_drop_pct numeric := private.setting_numeric('provider_reply_rate_drop_pct');
+  reply_min_sends numeric := private.setting_numeric('provider_drop_min_emails_sent');
+  drift_tolerance_pct numeric := private.setting_numeric('drift_tolerance_pct');
+  drift_min numeric := private.setting_numeric('drift_min_difference');
+  net_grace interval := private.setting_interval('net_request_grace');
+  run_stale_after interval := private.setting_interval('health_run_stale_after');
 begin
   -- Webhook silence, against the workspace's own history at this hour of the week.
   return query

@@ -5,7 +5,8 @@
 // goes to the instance's own origin (no cross-origin next link or redirect is followed), whose
 // host is resolved before every request and refused when it leads to a loopback, link-local or
 // private address unless the connection opted in (network-address.ts); every request first takes
-// its turn in its connection's request budget.
+// its turn in its connection's request budget. A run's deadline (signal) stops every request,
+// wait and retry at once: nothing is asked of Bison after it.
 import { z } from "zod";
 import { retryAfterMs } from "./http.ts";
 import { assertPublicHost, type ResolveAddresses } from "./network-address.ts";
@@ -22,6 +23,8 @@ export class BisonCredentialError extends BisonError {}
 export class BisonIncompleteError extends BisonError {}
 /** The instance resolves to an address it may not use (or to none): nothing was sent. */
 export class BisonAddressError extends BisonError {}
+/** The run's deadline came (the options' signal): what was not asked is left for the next run. */
+export class BisonDeadlineError extends BisonError {}
 
 export interface BisonClientOptions {
   baseUrl: string;
@@ -30,19 +33,19 @@ export interface BisonClientOptions {
   /** Attempts per request for 429, 5xx and network errors. */
   maxAttempts?: number;
   /**
-   * The connection's proactive budget (requests a minute), shared by every client of the same
-   * origin in this process; defaultRequestsPerMinute when not given.
+   * Without a budget: a proactive one of this many requests a minute, shared by every client of
+   * the same origin in this process; defaultRequestsPerMinute when not given.
    */
   requestsPerMinute?: number;
-  /** A budget of its own instead of the shared one of its origin (tests, the poller's slices). */
+  /** The connection's budget, shared with every process (request-budget.ts), or a test's own. */
   budget?: RequestBudget;
-  /**
-   * Ends every request of this client when aborted (a slice's deadline, an open circuit): no
-   * retry, no wait, the pending request cancelled. Fails with the signal's reason.
-   */
-  signal?: AbortSignal;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The run's deadline (run-deadline.ts): once it aborts, no request is sent, waited for,
+   * retried or given its turn in the budget; the call fails with BisonDeadlineError.
+   */
+  signal?: AbortSignal;
   /**
    * Whether the instance may resolve to a loopback, link-local or private address (a connection
    * made with --allow-private-address, for local development). A function is asked once, on the
@@ -63,41 +66,15 @@ const maxRedirects = 5;
  * order) and waits until it comes.
  */
 export interface RequestBudget {
-  take(signal?: AbortSignal): Promise<void>;
-  /**
-   * The budget's state, in its clock's time: a budget created with it as resumeAt goes on exactly
-   * where this one stands (how the poller's slices share a connection's budget).
-   */
-  nextAt(): number;
-}
-
-interface BudgetClock {
-  now: () => number;
-  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
-}
-
-/** Sleeps, or fails with the signal's reason as soon as it is aborted. */
-export function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (!signal) return new Promise((resolve) => setTimeout(resolve, ms));
-  signal.throwIfAborted();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+  take(): Promise<void>;
 }
 
 export function createRequestBudget(
   perMinute: number,
-  clock: BudgetClock = { now: () => performance.now(), sleep: abortableSleep },
-  /** Where a previous holder of the same budget left it (nextAt(), same clock). */
-  resumeAt?: number,
+  clock: { now: () => number; sleep: (ms: number) => Promise<void> } = {
+    now: () => performance.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  },
 ): RequestBudget {
   if (!Number.isFinite(perMinute) || perMinute < 1) {
     throw new RangeError(`a request budget needs at least 1 request a minute, got ${perMinute}`);
@@ -106,19 +83,15 @@ export function createRequestBudget(
   // A second's worth of requests may go at once; the minute as a whole stays within perMinute.
   const burst = Math.max(1, Math.floor(perMinute / 60));
   const toleranceMs = (burst - 1) * spacingMs;
-  // A resumed budget starts with the burst its previous holder had left, not a fresh one.
-  let theoreticalArrival = resumeAt ?? -Infinity;
+  let theoreticalArrival = -Infinity;
   return {
-    async take(signal) {
-      signal?.throwIfAborted();
+    async take() {
       const now = clock.now();
       const start = Math.max(theoreticalArrival, now);
       theoreticalArrival = start + spacingMs;
       const waitMs = start - toleranceMs - now;
-      if (waitMs > 0) await clock.sleep(waitMs, signal);
+      if (waitMs > 0) await clock.sleep(waitMs);
     },
-    // Earlier than now - tolerance is the same as now - tolerance: a whole burst is free.
-    nextAt: () => Math.max(theoreticalArrival, clock.now() - toleranceMs),
   };
 }
 
@@ -340,13 +313,25 @@ function laravelMessage(body: unknown): string | null {
 export function createBisonClient(options: BisonClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const doFetch = options.fetch ?? fetch;
-  const sleep = options.sleep ?? ((ms: number) => abortableSleep(ms, options.signal));
-  const signal = options.signal;
+  const sleep = options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
   const timeoutMs = options.timeoutMs ?? 30_000;
   const maxAttempts = options.maxAttempts ?? 4;
   const budget = options.budget ??
     connectionBudget(base, options.requestsPerMinute ?? defaultRequestsPerMinute);
   const instance = new URL(base).origin;
+  const deadline = options.signal;
+
+  /** Fails with BisonDeadlineError as soon as the run's deadline comes. */
+  function beforeDeadline<T>(what: string, work: Promise<T>): Promise<T> {
+    if (!deadline) return work;
+    const passed = () => new BisonDeadlineError(`${what}: the run's deadline came first`);
+    if (deadline.aborted) return Promise.reject(passed());
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(passed());
+      deadline.addEventListener("abort", onAbort, { once: true });
+      work.then(resolve, reject).finally(() => deadline.removeEventListener("abort", onAbort));
+    });
+  }
 
   let privateAllowed: Promise<boolean> | null = null;
 
@@ -379,7 +364,7 @@ export function createBisonClient(options: BisonClientOptions) {
     let method = init.method ?? "GET";
     let body = init.body;
     for (let hop = 0; hop <= maxRedirects; hop++) {
-      await budget.take(signal);
+      await beforeDeadline(`${method} ${new URL(target).pathname}`, budget.take());
       const response = await doFetch(target, {
         ...init,
         method,
@@ -390,8 +375,8 @@ export function createBisonClient(options: BisonClientOptions) {
           accept: "application/json",
           ...(body ? { "content-type": "application/json" } : {}),
         },
-        signal: signal
-          ? AbortSignal.any([AbortSignal.timeout(timeoutMs), signal])
+        signal: deadline
+          ? AbortSignal.any([AbortSignal.timeout(timeoutMs), deadline])
           : AbortSignal.timeout(timeoutMs),
       });
       const location = response.headers.get("location");
@@ -411,8 +396,8 @@ export function createBisonClient(options: BisonClientOptions) {
       pathOrUrl.startsWith("http") ? pathOrUrl : `${base}${pathOrUrl}`,
       "to send a request to",
     );
-    await checkDestination(url);
     const what = `${init.method ?? "GET"} ${new URL(url).pathname}`;
+    await beforeDeadline(what, checkDestination(url));
     let lastError: BisonError | null = null;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       let response: Response | null = null;
@@ -420,8 +405,9 @@ export function createBisonClient(options: BisonClientOptions) {
         response = await send(url, init);
       } catch (error) {
         if (error instanceof BisonError) throw error;
-        // Ended from outside (a deadline, an open circuit): neither a failure nor worth a retry.
-        signal?.throwIfAborted();
+        if (deadline?.aborted) {
+          throw new BisonDeadlineError(`${what}: the run's deadline came first`);
+        }
         const timedOut = error instanceof DOMException && error.name === "TimeoutError";
         lastError = new BisonError(
           `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message}`,
@@ -448,7 +434,9 @@ export function createBisonClient(options: BisonClientOptions) {
           response.status,
         );
       }
-      if (attempt + 1 < maxAttempts) await sleep(retryDelayMs(response, attempt));
+      if (attempt + 1 < maxAttempts) {
+        await beforeDeadline(what, sleep(retryDelayMs(response, attempt)));
+      }
     }
     throw lastError ?? new BisonError(`${what}: failed`);
   }

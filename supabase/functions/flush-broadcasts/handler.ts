@@ -7,6 +7,7 @@ import { z } from "zod";
 import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
 import { json, readJsonBody } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
+import { runDeadline } from "../_shared/run-deadline.ts";
 
 export interface FlushStore {
   /** Sends what is due; when the next pending message is due (null: nothing pending). */
@@ -50,7 +51,11 @@ export function createFlushHandler(
     const options = await readJsonBody(request, bodySchema);
     if ("refusal" in options) return options.refusal;
     const started = now();
-    const deadline = runUntil(started, options.data.seconds);
+    // Never past the caller's timeout (run-deadline.ts), whatever the minute says.
+    const deadline = Math.min(
+      runUntil(started, options.data.seconds),
+      runDeadline(request, { now }).at,
+    );
     let flushes = 0;
     let sent = 0;
     try {

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
 import { json, readJsonBody } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
+import { runDeadline } from "../_shared/run-deadline.ts";
 import { type ClientFactory, pollSlice, type PollStore } from "./poller.ts";
 
 export interface PollHandlerDeps {
@@ -15,7 +16,7 @@ export interface PollHandlerDeps {
   defaultBudgetMs: number;
   defaultMaxPages: number;
   defaultConcurrency: number;
-  /** Requests still in flight this long after the budget are abandoned. */
+  /** No page is asked for once no more than this is left before the run's deadline. */
   graceMs?: number;
   /** A page not answered within this counts as unanswered. */
   pageTimeoutMs?: number;
@@ -42,6 +43,7 @@ export function createPollHandler(deps: PollHandlerDeps): (request: Request) => 
       const summary = await pollSlice({
         store: deps.store,
         clientFor: deps.clientFor,
+        deadline: runDeadline(request),
         budgetMs: options.data.budget_ms ?? deps.defaultBudgetMs,
         graceMs: deps.graceMs ?? 10_000,
         maxPages: options.data.max_pages ?? deps.defaultMaxPages,

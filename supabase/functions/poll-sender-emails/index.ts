@@ -1,5 +1,5 @@
 import { connectDatabase } from "../_shared/database.ts";
-import { bisonClientFactory } from "../_shared/bison-access.ts";
+import { connectionClients } from "../_shared/bison-access.ts";
 import { createPollHandler } from "./handler.ts";
 import { databasePollStore } from "./store.ts";
 
@@ -7,7 +7,7 @@ const sql = connectDatabase("poll-sender-emails");
 Deno.serve(createPollHandler({
   cronSecret: Deno.env.get("CRON_SECRET"),
   store: databasePollStore(sql),
-  clientFor: bisonClientFactory(sql),
+  clientFor: connectionClients(sql),
   defaultBudgetMs: Number(Deno.env.get("POLL_BUDGET_MS") ?? "40000"),
   defaultMaxPages: Number(Deno.env.get("POLL_MAX_PAGES") ?? "300"),
   defaultConcurrency: Number(Deno.env.get("POLL_CONCURRENCY") ?? "12"),

@@ -1,34 +1,29 @@
 // One slice of mailbox polling: a bounded share of the work (until a wall-clock budget or a page
 // count is reached), so that no invocation comes near hosted Supabase's limits whatever the size
-// of the agency. A slice leases one connection (one slice per connection at a time: its request
-// budget holds across slices) and its workers lease that connection's due workspaces (an
-// inventory in progress first, then the stalest). A workspace's mailboxes are written only once
+// of the agency, and none outlives the run's deadline (run-deadline.ts). A slice leases one
+// connection (one slice per connection at a time; every request takes its turn in the budget the
+// connection shares with every process, request-budget.ts) and its workers lease that
+// connection's due workspaces (an inventory in progress first, then the stalest). A workspace's mailboxes are written only once
 // its whole inventory is in; an inventory the slice cannot finish is staged with the URL of its
 // next page, and a later slice continues it. While work remains a slice queues another, so each
 // connection with work has a chain of its own: a dead instance holds only its own. Its circuit
 // breaker stops its workers as soon as requests go unanswered a few times in a row, and leaves it
 // alone for a cool-down.
 import {
-  abortableSleep,
   asWorkspace,
   type BisonClient,
   BisonCredentialError,
-  createRequestBudget,
   type KeyLock,
   type PageProgress,
-  type RequestBudget,
   type SenderEmail,
   type WorkspaceKey,
 } from "../_shared/bison-client.ts";
-import type { ClientExtras } from "../_shared/bison-access.ts";
+import type { ConnectionCall } from "../_shared/bison-access.ts";
+import type { RunDeadline } from "../_shared/run-deadline.ts";
 
 export interface ClaimedConnection {
   connection_id: string;
   base_url: string;
-  /** The connection's request budget (private.bison_requests_per_minute). */
-  requests_per_minute: number;
-  /** Where the previous slice left the budget (when the next request may go). */
-  budget_next_at: Date | null;
   /** Requests in a row the instance left unanswered in earlier slices. */
   breaker_failures: number;
   /** Unanswered requests in a row that open the breaker (setting poll_breaker_failures). */
@@ -59,7 +54,6 @@ export interface SyncFigures {
 
 /** What a slice saw of a connection's instance, for its circuit breaker. */
 export interface ConnectionOutcome {
-  budgetNextAt: Date;
   /** Requests the instance answered (any status). */
   answered: number;
   /** Requests it left unanswered (timeout, network error) since the last answer. */
@@ -112,19 +106,17 @@ export interface PollStore {
   broadcast(workspaceId: number, event: string, payload: Record<string, unknown>): Promise<void>;
 }
 
-export type ClientFactory = (
-  baseUrl: string,
-  apiKey: string,
-  requestsPerMinute: number,
-  extras: ClientExtras,
-) => BisonClient;
+/** A client of the connection's instance, keeping to its shared request budget. */
+export type ClientFactory = (call: ConnectionCall) => BisonClient;
 
 export interface SliceOptions {
   store: PollStore;
   clientFor: ClientFactory;
+  /** The run's deadline (run-deadline.ts): requests still in flight then are abandoned. */
+  deadline: RunDeadline;
   /** No page is asked for after this long. */
   budgetMs: number;
-  /** Requests still in flight this long after the budget are abandoned (checkpointed). */
+  /** No page is asked for either once no more than this is left before the deadline. */
   graceMs: number;
   /** Pages per slice: what bounds its CPU and memory. */
   maxPages: number;
@@ -161,10 +153,8 @@ export interface SliceSummary {
 
 export const defaultPageTimeoutMs = 10_000;
 
-/** Why a slice stopped a request: its hard deadline, or the connection's breaker opening. */
+/** Why a slice stopped a request: the connection's breaker opening. */
 class SliceStop extends Error {}
-
-const epochClock = { now: () => Date.now(), sleep: abortableSleep };
 
 /** Only what the database keeps of a mailbox: Bison's objects carry much more. */
 function kept(mailbox: SenderEmail) {
@@ -190,9 +180,8 @@ function kept(mailbox: SenderEmail) {
   } as SenderEmail;
 }
 
-/** The instance of one connection as a slice sees it: its budget, its breaker, its requests. */
+/** The instance of one connection as a slice sees it: its breaker and its requests. */
 class ConnectionRun {
-  readonly budget: RequestBudget;
   readonly breaker = new AbortController();
   readonly signal: AbortSignal;
   answered = 0;
@@ -200,11 +189,6 @@ class ConnectionRun {
   lastFailure: string | null = null;
 
   constructor(readonly connection: ClaimedConnection, sliceSignal: AbortSignal) {
-    this.budget = createRequestBudget(
-      connection.requests_per_minute,
-      epochClock,
-      connection.budget_next_at?.getTime(),
-    );
     this.signal = AbortSignal.any([sliceSignal, this.breaker.signal]);
   }
 
@@ -236,7 +220,6 @@ class ConnectionRun {
 
   outcome(): ConnectionOutcome {
     return {
-      budgetNextAt: new Date(this.budget.nextAt()),
       answered: this.answered,
       unansweredInARow: this.unansweredInARow,
       lastFailure: this.lastFailure,
@@ -250,8 +233,8 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
   const sliceId = crypto.randomUUID();
   const pageTimeoutMs = options.pageTimeoutMs ?? defaultPageTimeoutMs;
   const progressIntervalMs = options.progressIntervalMs ?? 1000;
-  // Leases outlive the slice, so that a slow but alive slice keeps what it holds.
-  const leaseSeconds = Math.ceil((options.budgetMs + options.graceMs) / 1000) + 60;
+  // Leases outlive the run, so that a slow but alive slice keeps what it holds.
+  const leaseSeconds = Math.ceil(options.deadline.remainingMs() / 1000) + 60;
   const summary: SliceSummary = {
     poll_run_id: sliceId,
     workspaces: 0,
@@ -266,7 +249,9 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
     budget_exhausted: false,
     slices_queued: 0,
   };
-  const bounded = () => now() - started >= options.budgetMs || summary.pages >= options.maxPages;
+  const bounded = () =>
+    now() - started >= options.budgetMs || options.deadline.near(options.graceMs) ||
+    summary.pages >= options.maxPages;
   const stopping = () => {
     if (bounded()) summary.budget_exhausted = true;
     return summary.budget_exhausted;
@@ -318,17 +303,14 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
     if (!resuming) {
       await options.store.broadcast(workspace_id, "sync_started", { sync_run_id });
     }
-    const client = options.clientFor(
-      claimed.base_url,
-      claimed.api_key,
-      run.connection.requests_per_minute,
-      {
-        budget: run.budget,
-        signal: run.signal,
-        fetch: run.fetch,
-        timeoutMs: pageTimeoutMs,
-      },
-    );
+    const client = options.clientFor({
+      baseUrl: claimed.base_url,
+      apiKey: claimed.api_key,
+      connectionId: claimed.connection_id,
+      signal: run.signal,
+      fetch: run.fetch,
+      timeoutMs: pageTimeoutMs,
+    });
     const onPage = async (progress: PageProgress<SenderEmail>) => {
       summary.pages++;
       for (const mailbox of progress.items) fetched.push(kept(mailbox));
@@ -423,14 +405,8 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
     );
   }
 
-  const deadline = new AbortController();
-  const hardStop = setTimeout(
-    () => deadline.abort(new SliceStop("the slice's deadline passed")),
-    options.budgetMs + options.graceMs,
-  );
-
   async function serve(connection: ClaimedConnection) {
-    const run = new ConnectionRun(connection, deadline.signal);
+    const run = new ConnectionRun(connection, options.deadline.signal);
     const worker = async () => {
       while (!stopping() && !run.signal.aborted) {
         const claimed = await options.store.claim(sliceId, connection.connection_id, leaseSeconds);
@@ -463,16 +439,12 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
     }
   };
 
-  try {
-    const connection = await options.store.claimConnection(sliceId, leaseSeconds);
-    if (connection) {
-      // Another connection waiting gets a chain of its own.
-      await queueIfWorkRemains();
-      await serve(connection);
-      await queueIfWorkRemains();
-    }
-  } finally {
-    clearTimeout(hardStop);
+  const connection = await options.store.claimConnection(sliceId, leaseSeconds);
+  if (connection) {
+    // Another connection waiting gets a chain of its own.
+    await queueIfWorkRemains();
+    await serve(connection);
+    await queueIfWorkRemains();
   }
   summary.duration_ms = Math.round(now() - started);
   summary.db_write_ms = Math.round(summary.db_write_ms);

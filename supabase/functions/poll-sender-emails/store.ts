@@ -11,8 +11,7 @@ export function databasePollStore(sql: Sql): PollStore {
   return {
     async claimConnection(sliceId, leaseSeconds) {
       const [row] = await sql<ClaimedConnection[]>`
-        select connection_id::text, base_url, requests_per_minute, budget_next_at,
-               breaker_failures, breaker_threshold, half_open
+        select connection_id::text, base_url, breaker_failures, breaker_threshold, half_open
         from private.claim_connection_for_polling(${sliceId}, ${leaseSeconds})`;
       return row ?? null;
     },
@@ -45,8 +44,7 @@ export function databasePollStore(sql: Sql): PollStore {
     async releaseConnection(sliceId, connectionId, outcome) {
       const [row] = await sql<{ breaker: BreakerState }[]>`
         select private.release_connection_for_polling(${sliceId}, ${connectionId}::uuid,
-          ${outcome.budgetNextAt}, ${outcome.answered}, ${outcome.unansweredInARow},
-          ${outcome.lastFailure}) as breaker`;
+          ${outcome.answered}, ${outcome.unansweredInARow}, ${outcome.lastFailure}) as breaker`;
       return row.breaker;
     },
     async workRemaining() {

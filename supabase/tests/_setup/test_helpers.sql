@@ -173,6 +173,37 @@ comment on function tests.create_polled_workspace(text) is
   'Creates a UTC connection named connection_name with one workspace (Bison id 1) holding an API '
   'key; returns both ids.';
 
+-- What every access test asks about: a workspace, another one of the same agency, a member of
+-- each, and an agency admin.
+create or replace function tests.create_workspaces_and_people(
+  connection_name text,
+  client bigint,
+  other_client bigint
+)
+returns void
+language plpgsql
+set search_path = ''
+as $$
+declare
+  connection_id uuid;
+begin
+  insert into public.bison_connections (name, base_url, timezone)
+  values (connection_name, 'https://' || md5(connection_name) || '.example.test', 'UTC')
+  returning id into connection_id;
+  insert into public.workspaces (id, connection_id, bison_workspace_id, name)
+  overriding system value
+  values (client, connection_id, 1, 'Client'), (other_client, connection_id, 2, 'Other client');
+  insert into public.workspace_members (user_id, workspace_id)
+  values (tests.create_user('member@example.test'), client),
+         (tests.create_user('outsider@example.test'), other_client);
+  insert into public.agency_admins (user_id) values (tests.create_user('admin@example.test'));
+end;
+$$;
+comment on function tests.create_workspaces_and_people(text, bigint, bigint) is
+  'Creates a UTC connection named connection_name with two workspaces of the ids client and '
+  'other_client, and the users member@example.test (a member of client), outsider@example.test '
+  '(a member of other_client) and admin@example.test (an agency admin).';
+
 -- A pg_cron job that calls an edge function, with one successful run recorded, as the health
 -- checks read them. The run's runid is one past any pg_cron recorded: postgres may not draw from
 -- pg_cron's sequence, as on hosted.
@@ -215,6 +246,21 @@ as $$
 $$;
 comment on function tests.rest_mailboxes(integer, bigint) is
   'n mailboxes as Bison''s REST API lists them (ids first_id, first_id + 1, ...).';
+
+-- A time zone whose date is not UTC's at this moment, so that a test of local days would fail on
+-- UTC days whenever it runs: UTC+14 is a day ahead of UTC from 10:00 UTC, UTC-11 a day behind
+-- until 11:00 UTC.
+create or replace function tests.timezone_off_the_utc_date()
+returns text
+language sql
+stable
+set search_path = ''
+as $$
+  select case when extract(hour from now() at time zone 'UTC') >= 10 then 'Pacific/Kiritimati'
+              else 'Pacific/Pago_Pago' end;
+$$;
+comment on function tests.timezone_off_the_utc_date() is
+  'A zone whose local date differs from the UTC date at the transaction''s now().';
 
 grant usage on schema tests to anon, authenticated, service_role;
 grant execute on all functions in schema tests to anon, authenticated, service_role;

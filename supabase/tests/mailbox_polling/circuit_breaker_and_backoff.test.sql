@@ -21,7 +21,7 @@ language sql set search_path = '' as $$
 $$;
 create function pg_temp.release(slice text, conn uuid, answered int, unanswered int)
 returns text language sql set search_path = '' as $$
-  select private.release_connection_for_polling(slice::uuid, conn, now(), answered, unanswered,
+  select private.release_connection_for_polling(slice::uuid, conn, answered, unanswered,
     'GET /api/sender-emails: no answer within 10000 ms');
 $$;
 create function pg_temp.cooldown_over(conn uuid) returns void

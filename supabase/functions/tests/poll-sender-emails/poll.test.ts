@@ -407,3 +407,30 @@ Deno.test("workspaces polled with one super-admin key each get their own mailbox
 globalThis.addEventListener("unload", () => {
   sql.end();
 });
+
+Deno.test("sync broadcasts are the events and payloads the broadcast catalogue describes", async () => {
+  await withPolling(
+    [{ id: 21, mailboxes: 3 }, { id: 22, mailboxes: 2, apiKey: "sim-key-wrong-abcdef" }],
+    async (setup) => {
+      await setup.poll();
+      const topics = [...setup.workspaceIds.values()].map((id) => `workspace:${id}:sync`);
+      const differences = await sql`
+        select m.event, m.private,
+               array(select k from jsonb_object_keys(m.payload) k
+                     union select 'id' order by 1) as fields,
+               array(select f ->> 'name' from jsonb_array_elements(b.payload_fields) f
+                     union select 'id' order by 1) as catalogued
+        from realtime.messages m
+        left join private.realtime_broadcasts b
+          on b.topic = 'workspace:<workspace_id>:sync' and b.event = m.event
+        where m.topic = any(${topics})
+        order by m.inserted_at, m.id`;
+      const events = differences.map((row) => row.event);
+      assert.ok(events.includes("sync_completed") && events.includes("sync_failed"), `${events}`);
+      for (const row of differences) {
+        assert.equal(row.private, true, `${row.event} is sent privately`);
+        assert.deepEqual(row.fields, row.catalogued, `${row.event}'s payload is as catalogued`);
+      }
+    },
+  );
+});

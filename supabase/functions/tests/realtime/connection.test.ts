@@ -12,6 +12,7 @@ import {
   subscribe,
   tokenExpiringIn,
 } from "../_support/realtime.ts";
+import { relay } from "../_support/relay.ts";
 
 const sql = connect();
 
@@ -231,45 +232,6 @@ Deno.test("closing the service ends its database connections and drops its slot"
     where application_name like 'realtime-local%'`;
   assert.equal(count, 0);
 });
-
-/** A TCP relay to the API whose connections can all be cut at once, like a network blip. */
-function relay(apiUrl: string) {
-  const target = Number(new URL(apiUrl).port);
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const open = new Set<Deno.Conn>();
-  (async () => {
-    for await (const inbound of listener) {
-      const outbound = await Deno.connect({ hostname: "127.0.0.1", port: target });
-      open.add(inbound).add(outbound);
-      const pipe = (from: Deno.Conn, to: Deno.Conn) =>
-        from.readable.pipeTo(to.writable).catch(() => {}).finally(() => {
-          for (const conn of [from, to]) {
-            open.delete(conn);
-            try {
-              conn.close();
-            } catch { /* closed */ }
-          }
-        });
-      pipe(inbound, outbound);
-      pipe(outbound, inbound);
-    }
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    cut() {
-      for (const conn of [...open]) {
-        try {
-          conn.close();
-        } catch { /* closed */ }
-      }
-      open.clear();
-    },
-    close() {
-      this.cut();
-      listener.close();
-    },
-  };
-}
 
 Deno.test("a dropped socket reconnects, rejoins and keeps receiving", async () => {
   const api = await startTestApi();
