@@ -7,6 +7,7 @@ import {
   readLock,
   release,
 } from "./migrations-lock.ts";
+import { main as releaseMain } from "./release.ts";
 
 Deno.test("no released migration (supabase/migrations.lock) has changed or disappeared", () => {
   const lock = readLock();
@@ -63,11 +64,28 @@ Deno.test("releasing locks the new migrations, extends only the latest release, 
   assert.throws(() => release(second.lock, current, "v0.1.0"), /earlier release/);
   assert.throws(() => release(second.lock, current, "v0.1.9"), /does not come after .* v0\.2\.0/);
   assert.throws(() => release(second.lock, current, "v0.2.0-rc.1"), /does not come after/);
-  assert.deepEqual(release(second.lock, current, "v0.10.0").lock.releases.at(-1), "v0.10.0");
+  assert.deepEqual(
+    release(second.lock, new Map([...current, ["0003_three.sql", c]]), "v0.10.0").lock.releases
+      .at(-1),
+    "v0.10.0",
+  );
+  assert.throws(
+    () => release(second.lock, current, "v0.3.0"),
+    /nothing to release: every migration is locked already \(latest: v0\.2\.0\)/,
+    "an empty release is refused",
+  );
+  assert.throws(() => release(second.lock, current, "v0.2.0"), /nothing to release/);
   assert.throws(
     () => release(second.lock, new Map([["0001_one.sql", c], ["0002_two.sql", b]]), "v0.3.0"),
     /cannot release:\n.*0001_one\.sql was released in v0\.1\.0 and has changed/,
   );
   assert.throws(() => release(second.lock, current, "0.3"), /named like v0\.2\.0/);
   assert.throws(() => parseLock(`${a}  0001_one.sql\n`), /line 1 is not understood/);
+});
+
+Deno.test("npm run release -- --help prints the usage; an unknown option is a usage error", () => {
+  assert.equal(releaseMain(["--", "--help"]), 0);
+  assert.equal(releaseMain(["-h"]), 0);
+  assert.equal(releaseMain(["--", "--force"]), 2);
+  assert.equal(releaseMain([]), 2);
 });

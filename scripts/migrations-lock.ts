@@ -159,6 +159,13 @@ export function release(
   }
   const locked = new Set(lock.migrations.map((migration) => migration.name));
   const added = [...current.keys()].filter((migration) => !locked.has(migration));
+  if (!added.length) {
+    throw new Error(
+      `nothing to release: every migration is locked already${
+        latest ? ` (latest: ${latest})` : ""
+      }`,
+    );
+  }
   return {
     lock: {
       releases: lock.releases.includes(name) ? lock.releases : [...lock.releases, name],

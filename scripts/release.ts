@@ -1,12 +1,23 @@
 // `npm run release -- <version>`: records every migration not yet released in
 // supabase/migrations.lock under that release. From then on npm test fails when one of them
-// changes or disappears. Refuses when a released migration has already changed.
+// changes or disappears. Refuses when a released migration has already changed, and when there is
+// nothing new to release.
 import { currentMigrations, formatLock, lockPath, readLock, release } from "./migrations-lock.ts";
 
-function main(args: string[]): number {
+const usage = `usage: npm run release -- <version, e.g. v0.3.0>
+
+Locks every migration not yet in supabase/migrations.lock under that release (docs/migrations.md).
+Exit codes: 0 locked, 1 refused (a released migration changed, nothing to release, or a version
+that does not come after the latest), 2 wrong arguments.`;
+
+export function main(args: string[]): number {
   const [name, ...rest] = args.filter((arg) => arg !== "--");
-  if (!name || rest.length) {
-    console.error("usage: npm run release -- <version, e.g. v0.2.0>");
+  if (name === "--help" || name === "-h") {
+    console.log(usage);
+    return 0;
+  }
+  if (!name || rest.length || name.startsWith("-")) {
+    console.error(name?.startsWith("-") ? `✗ unknown option ${name}\n${usage}` : usage);
     return 2;
   }
   const before = readLock();

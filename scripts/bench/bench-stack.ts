@@ -12,6 +12,7 @@ import {
   type StackConfig,
   stackConfig,
 } from "../local/config.ts";
+import type postgres from "postgres";
 import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { type GatewayOptions, startGateway } from "../local/gateway.ts";
 import { localApiServices, stackApiContext } from "../local/api-services.ts";
@@ -82,10 +83,10 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/** The calendar day `days` after an ISO day (YYYY-MM-DD; negative goes back). */
-export function addDay(isoDay: string, days = 1): string {
-  const [year, month, date] = isoDay.split("-").map(Number);
-  return new Date(Date.UTC(year, month - 1, date + days)).toISOString().slice(0, 10);
+/** The calendar day `days` after an ISO day (negative goes back), as the database counts days. */
+export async function addDay(sql: postgres.Sql, isoDay: string, days = 1): Promise<string> {
+  const [{ day }] = await sql`select (${isoDay}::date + ${days}::integer)::text as day`;
+  return day;
 }
 
 /** A command-line option that must be a whole number of at least 1; throws naming the option. */

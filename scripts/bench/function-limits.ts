@@ -28,11 +28,11 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { roleKey } from "../local/config.ts";
 import { run } from "../local/process.ts";
-import { addDay, positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
+import { positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
 import { healthBenchEventsPerHour, seedHealthAgency } from "./health.ts";
 import { pollBenchScale, registerPollAgency, startPollAgency } from "./poll.ts";
 import { bisonReportsEndOf } from "./provider-performance.ts";
-import { connectBison, generateTraffic } from "./webhook.ts";
+import { connectBison, generateTraffic, recentLocalDays } from "./webhook.ts";
 
 /** What hosted Supabase allows one invocation of an edge function (free plan). */
 const hostedLimits = { cpuMs: 2_000, memoryMb: 256, wallMs: 150_000 };
@@ -200,9 +200,8 @@ async function onHealthAgency() {
   try {
     // The day the hourly job computes just after local midnight: yesterday, in Chicago (the first
     // connection's zone; New York's yesterday too, except in the hour between their midnights).
-    const chicagoToday = new Intl.DateTimeFormat("en-CA", { timeZone: "America/Chicago" })
-      .format(new Date());
-    const day = addDay(chicagoToday, -1);
+    const [{ day }] = await sql`
+      select ((now() at time zone 'America/Chicago')::date - 1)::text as day`;
     const events = await seedHealthAgency(sql, bench.stack, healthBenchEventsPerHour, day);
     await bisonReportsEndOf(sql, day);
     const [{ id: workspaceId }] =
@@ -258,7 +257,8 @@ async function onPollAgency(deliveries: number) {
     const [{ id: workspaceId }] =
       await sql`select id::int from public.workspaces order by id limit 1`;
     const connection = await connectBison(bench.stack, "function-limits");
-    const bodies = generateTraffic(deliveries, 1).bodies.slice(0, deliveries);
+    const bodies = generateTraffic(deliveries, 1, await recentLocalDays(sql)).bodies
+      .slice(0, deliveries);
     let next = 0;
     const { workspaces, mailboxes, pageMs } = pollBenchScale;
     await measureAll(bench, sql, [{

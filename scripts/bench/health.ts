@@ -89,7 +89,7 @@ async function main(): Promise<number> {
     const provider = await calculateDay(
       sql,
       firstDay,
-      `${addDay(firstDay)} 00:05`,
+      `${await addDay(sql, firstDay)} 00:05`,
     );
 
     const [counts] = await sql`

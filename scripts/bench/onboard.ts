@@ -61,13 +61,11 @@ try {
     "onboard",
     "--connection",
     "bench",
-    "--api-key",
-    superAdminKey,
     "--concurrency",
     values.concurrency!,
     "--earlier-days",
     values["earlier-days"]!,
-  ], env);
+  ], { ...env, BISON_API_KEY: superAdminKey });
   const wallSeconds = (performance.now() - started) / 1000;
   const summary = run.result as Record<string, unknown> | null;
   if (run.code !== 0 || !summary) throw new Error(`onboard failed (${run.code}): ${run.stderr}`);

@@ -219,11 +219,11 @@ async function main(): Promise<number> {
     const daily: { day: string; ms: number; rows: number; snapshots: number }[] = [];
     let lastDay = firstDay;
     for (let i = 0; i < options.days; i++) {
-      const day = addDay(firstDay, i);
+      const day = await addDay(sql, firstDay, i);
       lastDay = day;
       const sent = await bisonReportsEndOf(sql, day);
       step(`snapshot + calculation of ${day} (the 00:05 local run)`);
-      const timed = await calculateDay(sql, day, `${addDay(day)} 00:05`);
+      const timed = await calculateDay(sql, day, `${await addDay(sql, day)} 00:05`);
       const figures = await dayFigures(sql, day);
       daily.push({ day, ms: timed.ms, rows: timed.rows, snapshots: figures.snapshots });
       if (figures.sent_day !== sent) {
@@ -237,7 +237,7 @@ async function main(): Promise<number> {
     step(`recomputing ${lastDay} from stored snapshots, ${options.repeat}x`);
     const recomputes: number[] = [];
     for (let i = 0; i < options.repeat; i++) {
-      const timed = await calculateDay(sql, lastDay, `${addDay(lastDay, 3)} 12:00`);
+      const timed = await calculateDay(sql, lastDay, `${await addDay(sql, lastDay, 3)} 12:00`);
       recomputes.push(timed.ms);
       if (timed.rows !== daily[daily.length - 1].rows) {
         problems.push(`recompute ${i + 1} wrote ${timed.rows} rows`);

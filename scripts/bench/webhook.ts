@@ -33,13 +33,7 @@ import { poolerServerConnections } from "../local/pooler.ts";
 import { bisonCliResult } from "../local/bison-cli.ts";
 import { freshDatabase, stopDatabase } from "../local/database.ts";
 import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
-import {
-  addDay,
-  assertBenchStackFree,
-  percentile,
-  positiveOption,
-  runBenchmark,
-} from "./bench-stack.ts";
+import { assertBenchStackFree, percentile, positiveOption, runBenchmark } from "./bench-stack.ts";
 import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
 
 interface Gateway {
@@ -221,52 +215,24 @@ function weightedPicker<T>(items: readonly T[], weights: readonly number[], rand
   };
 }
 
-const dayFormat = new Intl.DateTimeFormat("en-CA", {
-  timeZone,
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-});
-
-/** The local calendar day (YYYY-MM-DD) of an instant in the reporting time zone. */
-function localDay(instant: Date): string {
-  const parts = Object.fromEntries(dayFormat.formatToParts(instant).map((p) => [p.type, p.value]));
-  return `${parts.year}-${parts.month}-${parts.day}`;
+/** The local days traffic is spread over: each day and the instant it starts, then today's. */
+export interface LocalDays {
+  days: string[];
+  /** Epoch ms each day starts at, with one more: the start of today. */
+  starts: number[];
 }
 
-const clockFormat = new Intl.DateTimeFormat("en-US", {
-  timeZone,
-  hourCycle: "h23",
-  year: "numeric",
-  month: "2-digit",
-  day: "2-digit",
-  hour: "2-digit",
-  minute: "2-digit",
-  second: "2-digit",
-});
-
-/** Milliseconds the zone is ahead of UTC at an instant. */
-function zoneOffsetMs(instant: number): number {
-  const parts = Object.fromEntries(
-    clockFormat.formatToParts(new Date(instant)).map((p) => [p.type, Number(p.value)]),
-  );
-  const wall = Date.UTC(
-    parts.year,
-    parts.month - 1,
-    parts.day,
-    parts.hour,
-    parts.minute,
-    parts.second,
-  );
-  return wall - Math.floor(instant / 1000) * 1000;
-}
-
-/** The instant a local day (YYYY-MM-DD) starts in the reporting time zone. */
-function localMidnight(day: string): number {
-  const [year, month, date] = day.split("-").map(Number);
-  const wall = Date.UTC(year, month - 1, date);
-  const first = wall - zoneOffsetMs(wall);
-  return wall - zoneOffsetMs(first);
+/** The three local days before today in the reporting zone, as the database counts them. */
+export async function recentLocalDays(sql: postgres.Sql): Promise<LocalDays> {
+  const rows = await sql<{ day: string; start: Date }[]>`
+    select d::date::text as day, d::date::timestamp at time zone ${timeZone} as start
+    from generate_series((now() at time zone ${timeZone})::date - 3,
+                         (now() at time zone ${timeZone})::date, interval '1 day') d
+    order by d`;
+  return {
+    days: rows.slice(0, -1).map((row) => row.day),
+    starts: rows.map((row) => row.start.getTime()),
+  };
 }
 
 export interface Traffic {
@@ -283,7 +249,11 @@ export interface Traffic {
 /** Bison timestamps carry microseconds: 2026-11-20T14:03:11.123000Z. */
 const bisonTime = (ms: number) => new Date(ms).toISOString().replace("Z", "000Z");
 
-export function generateTraffic(uniqueEvents: number, seed: number): Traffic {
+export function generateTraffic(
+  uniqueEvents: number,
+  seed: number,
+  calendar: LocalDays,
+): Traffic {
   const random = randomGenerator(seed);
   const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
   const pickType = weightedPicker(eventTypes, eventTypes.map((type) => typeWeights[type]), random);
@@ -293,11 +263,11 @@ export function generateTraffic(uniqueEvents: number, seed: number): Traffic {
     random,
   );
 
-  // The three local days before today in the reporting zone, and the instants that bound them.
-  const today = localDay(new Date());
-  const days = [addDay(today, -3), addDay(today, -2), addDay(today, -1)];
-  const windowStart = localMidnight(days[0]);
-  const windowEnd = localMidnight(today);
+  // The local days before today in the reporting zone, and the instants that bound them.
+  const { days, starts } = calendar;
+  const windowStart = starts[0];
+  const windowEnd = starts[starts.length - 1];
+  const localDay = (atMs: number) => days[starts.findLastIndex((start) => start <= atMs)];
 
   const workspaces = workspaceShares.map((_, index) => {
     const bisonId = 101 + index;
@@ -353,7 +323,7 @@ export function generateTraffic(uniqueEvents: number, seed: number): Traffic {
 
     const metric = metricOf[type];
     if (metric) {
-      const key = `${workspace.bisonId}|${localDay(new Date(atMs))}`;
+      const key = `${workspace.bisonId}|${localDay(atMs)}`;
       const row = expected.get(key) ??
         Object.fromEntries(metricColumns.map((column) => [column, 0]));
       row[metric] += 1;
@@ -776,11 +746,15 @@ async function main(): Promise<number> {
   const step = (message: string) => console.error(`• ${message}`);
 
   try {
-    step(`generating ${options.events} events (+10% re-sends), seed ${options.seed}`);
-    const traffic = generateTraffic(options.events, options.seed);
-
     step(`fresh bench stack: database ${stack.dbPort}, pooler ${stack.poolerPort}, ${stack.dir}`);
     await freshDatabase(stack);
+    step(`generating ${options.events} events (+10% re-sends), seed ${options.seed}`);
+    const calendarSql = postgres(dbUrl(stack), { max: 1, prepare: false, onnotice: () => {} });
+    const traffic = generateTraffic(
+      options.events,
+      options.seed,
+      await recentLocalDays(calendarSql).finally(() => calendarSql.end()),
+    );
 
     const functionEnv = await stackFunctionEnv(stack);
     if (options.functionPool) functionEnv.DB_POOL_SIZE = String(options.functionPool);

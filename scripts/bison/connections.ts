@@ -23,8 +23,10 @@ import {
   OperationalError,
   parseOptions,
   positiveInteger,
+  printable,
   required,
   say,
+  secretOption,
   table,
   UsageError,
 } from "./cli.ts";
@@ -42,12 +44,12 @@ export const demoConnectionName = "demo";
 
 export const usages = {
   connect: "bison connect --name <name> --base-url <url> [--timezone <IANA zone>]\n" +
-    "              [--allow-private-address] [--no-check]",
+    "[--allow-private-address] [--no-check]",
   rotateToken: "bison rotate-token --connection <id or name> [--grace-minutes <n>]",
   addWorkspace:
-    "bison add-workspace --connection <id or name> --workspace-id <n> --api-key <key>\n" +
-    "                    [--name <name>] [--super-admin] [--no-check]",
-  discover: "bison discover --connection <id or name> --api-key <super-admin key>",
+    "bison add-workspace --connection <id or name> --workspace-id <n> --api-key <key | ->\n" +
+    "[--name <name>] [--super-admin] [--no-check]",
+  discover: "bison discover --connection <id or name> --api-key <super-admin key | ->",
   list: "bison list [--connection <id or name>] [--json]",
   disconnect: "bison disconnect --connection <id or name> [--purge --confirm <connection name>]",
 };
@@ -84,9 +86,12 @@ function normaliseBaseUrl(raw: string, usage: string): string {
  * Does the URL lead to an Email Bison API? Asked without a key, Bison answers /api/users with a
  * JSON 401; anything else is a wrong URL, a wrong service or no service.
  */
-async function checkInstance(connection: Pick<Connection, "base_url" | "allow_private_address">) {
+async function checkInstance(
+  ctx: Context,
+  connection: Pick<Connection, "base_url" | "allow_private_address">,
+) {
   try {
-    await clientFor(connection, "bison-mirror-connection-check", { maxAttempts: 1 })
+    await clientFor(ctx, connection, "bison-mirror-connection-check", { maxAttempts: 1 })
       .currentUser();
   } catch (error) {
     if (error instanceof BisonCredentialError && error.status === 401) return;
@@ -137,7 +142,7 @@ export async function connect(ctx: Context, args: string[]) {
   const [known] = await ctx.sql`select 1 from public.bison_connections where name = ${name}`;
   if (known) throw new UsageError(`a connection named "${name}" already exists`, usage);
   if (!values["no-check"]) {
-    await checkInstance({ base_url: baseUrl, allow_private_address: allowPrivate });
+    await checkInstance(ctx, { base_url: baseUrl, allow_private_address: allowPrivate });
   }
 
   const url = webhookUrl(ctx.settings.functionsUrl);
@@ -146,11 +151,14 @@ export async function connect(ctx: Context, args: string[]) {
       insert into public.bison_connections (name, base_url, timezone, allow_private_address)
       values (${name}, ${baseUrl}, ${timezone}, ${allowPrivate})
       returning id, name, base_url, timezone, allow_private_address,
-        private.bison_requests_per_minute(id) as requests_per_minute, disconnected_at`;
+        disconnected_at`;
     await tx`select private.set_webhook_url(${row.id}, ${url})`;
     return row;
   });
-  say(`Connected "${connection.name}" (${connection.base_url}, ${connection.timezone}).`);
+  ctx.changes.push(`created the connection "${printable(connection.name)}"`);
+  say(
+    `Connected "${printable(connection.name)}" (${connection.base_url}, ${connection.timezone}).`,
+  );
   const demoRemoved = values.demo ? null : await removeDemo(ctx);
   say(
     "Next: npm run bison -- onboard --connection " + JSON.stringify(connection.name) +
@@ -198,12 +206,12 @@ export async function checkConnectionWebhooks(
   const targets = await store.targets(connection?.id ?? null, options.workspaceId ?? null);
   const checks = await checkWebhookSubscriptions(targets, {
     store,
-    clientFor: (target) => clientFor(target, target.api_key),
+    clientFor: (target) => clientFor(ctx, target, target.api_key),
     expectedChange: options.expectedChange,
     onProgress: (done, total, check) =>
       say(
         `  ${done} of ${total}: workspace ${check.bison_workspace_id} ${check.outcome}` +
-          (check.detail ? ` (${check.detail})` : ""),
+          (check.detail ? ` (${printable(check.detail)})` : ""),
       ),
   });
   await store.announceRepairs();
@@ -227,6 +235,7 @@ export async function rotateToken(ctx: Context, args: string[]) {
   const url = webhookUrl(ctx.settings.functionsUrl);
   const [{ until }] = await ctx.sql`
     select private.set_webhook_url(${connection.id}, ${url}, ${grace}::interval) as until`;
+  ctx.changes.push("set a new webhook token");
   say(
     `New webhook token for "${connection.name}"; the old one works until ` +
       `${until ? until.toISOString() : "now"}. Moving every registration to the new URL:`,
@@ -272,14 +281,18 @@ export async function addWorkspace(ctx: Context, args: string[]) {
     "workspace-id",
     usage,
   );
-  const apiKey = required(values["api-key"], "api-key", usage);
+  const apiKey = required(
+    await secretOption(values["api-key"], "api-key", "BISON_API_KEY", usage),
+    "api-key",
+    usage,
+  );
   if (apiKey.length < 8 || /\s/.test(apiKey)) {
     throw new UsageError("--api-key: an Email Bison key is a single token (<id>|<token>)", usage);
   }
   const superAdmin = values["super-admin"]!;
   let name = values.name ?? null;
   if (!values["no-check"]) {
-    const client = clientFor(connection, apiKey, { maxAttempts: 2 });
+    const client = clientFor(ctx, connection, apiKey, { maxAttempts: 2 });
     try {
       if (superAdmin) {
         const { items } = await client.listWorkspaces();
@@ -358,10 +371,14 @@ export async function discover(ctx: Context, args: string[]) {
     "api-key": { type: "string" },
   }, usage);
   const connection = await connectionOption(ctx, values.connection, usage, { connected: true });
-  const apiKey = required(values["api-key"], "api-key", usage);
+  const apiKey = required(
+    await secretOption(values["api-key"], "api-key", "BISON_API_KEY", usage),
+    "api-key",
+    usage,
+  );
   let items;
   try {
-    ({ items } = await clientFor(connection, apiKey).listWorkspaces());
+    ({ items } = await clientFor(ctx, connection, apiKey).listWorkspaces());
   } catch (error) {
     throw explainCheck(error, "--api-key");
   }
@@ -370,7 +387,7 @@ export async function discover(ctx: Context, args: string[]) {
   const recorded = await recordWorkspaces(ctx.sql, connection.id, listed, { accept: false });
   for (const row of recorded) {
     say(
-      `${row.bison_workspace_id}\t${row.name ?? ""}\t${
+      `${row.bison_workspace_id}\t${printable(row.name ?? "")}\t${
         row.has_api_key ? "key stored" : "no key yet: npm run bison -- onboard"
       }`,
     );
@@ -426,9 +443,9 @@ export async function list(ctx: Context, args: string[]) {
   for (const connection of connections) {
     const workspaces = connection.workspaces as ListedWorkspace[];
     lines.push(
-      `${connection.name}  ${connection.base_url}  ${connection.timezone}  ` +
+      `${printable(connection.name)}  ${printable(connection.base_url)}  ${connection.timezone}  ` +
         (connection.disconnected_at
-          ? `disconnected ${new Date(connection.disconnected_at).toISOString().slice(0, 10)}`
+          ? `disconnected ${when(connection.disconnected_at)}`
           : "connected") +
         (connection.allow_private_address ? "  (private addresses allowed)" : "") +
         `  ${workspaces.length} workspace(s)`,
@@ -492,12 +509,13 @@ export async function disconnect(ctx: Context, args: string[]) {
   const failed: { workspace: number; reason: string }[] = [];
   for (const target of targets) {
     try {
-      const client = clientFor(target, target.api_key, { maxAttempts: 2 });
+      const client = clientFor(ctx, target, target.api_key, { maxAttempts: 2 });
       await asWorkspace(client, target, store.withKeyLock, async () => {
         for (const subscription of await client.listWebhookSubscriptions()) {
           if (!isOurSubscription(subscription, target)) continue;
           await client.deleteWebhookSubscription(subscription.id);
           deleted++;
+          if (deleted === 1) ctx.changes.push("deleted webhook registrations in Bison");
         }
       });
     } catch (error) {

@@ -10,6 +10,7 @@ import {
   BisonError,
   createBisonClient,
 } from "../../supabase/functions/_shared/bison-client.ts";
+import { sharedConnectionBudget } from "../../supabase/functions/_shared/request-budget.ts";
 import { required, UsageError } from "./cli.ts";
 
 export interface Settings {
@@ -42,12 +43,18 @@ export async function readSettings(): Promise<Settings> {
 export interface Context {
   settings: Settings;
   sql: postgres.Sql;
+  /**
+   * What the command has changed so far ("created connection acme"): a command records each
+   * change as it makes it, so that an error after one is never reported as "nothing changed".
+   */
+  changes: string[];
 }
 
 export function openContext(settings: Settings): Context {
   return {
     settings,
     sql: postgres(settings.databaseUrl, { max: 4, prepare: false, onnotice: () => {} }),
+    changes: [],
   };
 }
 
@@ -57,8 +64,6 @@ export interface Connection {
   base_url: string;
   timezone: string;
   allow_private_address: boolean;
-  /** The request budget the mirror keeps to with this instance (private.bison_requests_per_minute). */
-  requests_per_minute: number;
   disconnected_at: Date | null;
 }
 
@@ -69,7 +74,7 @@ export async function findConnection(
 ): Promise<Connection> {
   const [row] = await sql<Connection[]>`
     select id, name, base_url, timezone, allow_private_address,
-           private.bison_requests_per_minute(id) as requests_per_minute, disconnected_at
+           disconnected_at
     from public.bison_connections
     where id::text = ${idOrName} or name = ${idOrName}`;
   if (!row) {
@@ -112,19 +117,24 @@ export async function findWorkspace(sql: postgres.Sql, id: number): Promise<Work
   return row;
 }
 
-/** A client keeping to the connection's address rules and, once stored, its request budget. */
+/**
+ * A client keeping to the connection's address rules and, once the connection is stored, to its
+ * request budget, shared with the functions and every other CLI run (request-budget.ts).
+ */
 export function clientFor(
+  ctx: Context,
   connection:
     & Pick<Connection, "base_url" | "allow_private_address">
-    & Partial<Pick<Connection, "requests_per_minute">>,
+    & { id?: string; connection_id?: string },
   apiKey: string,
   options: { maxAttempts?: number } = {},
 ): BisonClient {
+  const connectionId = connection.id ?? connection.connection_id;
   return createBisonClient({
     baseUrl: connection.base_url,
     apiKey,
     allowPrivateAddress: connection.allow_private_address,
-    requestsPerMinute: connection.requests_per_minute,
+    budget: connectionId ? sharedConnectionBudget(ctx.sql, connectionId) : undefined,
     ...options,
   });
 }

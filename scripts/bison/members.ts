@@ -2,17 +2,25 @@
 // workspace's health). Users are created through Supabase Auth's admin API with the service key,
 // locally and on hosted alike; without a password, the answer is an invite link to pass on.
 import { createClient } from "@supabase/supabase-js";
-import { parseOptions, positiveInteger, required, say, table, UsageError } from "./cli.ts";
+import {
+  parseOptions,
+  positiveInteger,
+  required,
+  say,
+  secretOption,
+  table,
+  UsageError,
+} from "./cli.ts";
 import { type Context, findWorkspace } from "./context.ts";
 
 export const usages = {
   member: "bison member add --email <email> --workspace <id> [--role member|admin] " +
-    "[--password <password>]\n" +
-    "       bison member remove --email <email> --workspace <id>\n" +
-    "       bison member list [--workspace <id>] [--json]",
-  admin: "bison admin add --email <email> [--password <password>]\n" +
-    "       bison admin remove --email <email>\n" +
-    "       bison admin list [--json]",
+    "[--password <password | ->]\n" +
+    "bison member remove --email <email> --workspace <id>\n" +
+    "bison member list [--workspace <id>] [--json]",
+  admin: "bison admin add --email <email> [--password <password | ->]\n" +
+    "bison admin remove --email <email>\n" +
+    "bison admin list [--json]",
 };
 
 const roles = ["member", "admin"] as const;
@@ -145,7 +153,9 @@ export async function member(ctx: Context, args: string[]) {
   if (!(roles as readonly string[]).includes(role)) {
     throw new UsageError(`--role must be ${roles.join(" or ")}, got "${role}"`, usage);
   }
-  const user = await ensureUser(ctx, address, values.password);
+  const password = await secretOption(values.password, "password", "BISON_PASSWORD", usage);
+  const user = await ensureUser(ctx, address, password);
+  if (user.created) ctx.changes.push(`created the account ${address}`);
   await ctx.sql`
     insert into public.workspace_members (user_id, workspace_id, role)
     values (${user.user_id}, ${workspace.id}, ${role})
@@ -187,7 +197,9 @@ export async function admin(ctx: Context, args: string[]) {
     );
     return { user_id: userId, removed: removed.length > 0 };
   }
-  const user = await ensureUser(ctx, address, values.password);
+  const password = await secretOption(values.password, "password", "BISON_PASSWORD", usage);
+  const user = await ensureUser(ctx, address, password);
+  if (user.created) ctx.changes.push(`created the account ${address}`);
   await ctx.sql`
     insert into public.agency_admins (user_id) values (${user.user_id})
     on conflict (user_id) do nothing`;

@@ -20,8 +20,10 @@ import {
   OperationalError,
   parseOptions,
   positiveInteger,
+  printable,
   required,
   say,
+  secretOption,
   UsageError,
 } from "./cli.ts";
 import {
@@ -33,8 +35,8 @@ import {
 } from "./context.ts";
 import { recordWorkspaces } from "./connections.ts";
 
-export const usage = "bison onboard --connection <id or name> --api-key <super-admin key>\n" +
-  "              [--earlier-days <n>] [--no-backfill] [--concurrency <n>] [--test-timeout <s>]";
+export const usage = "bison onboard --connection <id or name> --api-key <super-admin key | ->\n" +
+  "[--earlier-days <n>] [--no-backfill] [--concurrency <n>] [--test-timeout <s>]";
 
 /** The event a test delivery asks Bison for. */
 const testEventType = "email_sent";
@@ -44,23 +46,6 @@ interface Failure {
   name: string | null;
   step: "key" | "webhook" | "test event" | "backfill";
   reason: string;
-}
-
-/** [first, last] split into calendar months (Bison's series are asked a month at a time). */
-export function monthChunks(first: string, last: string): [string, string][] {
-  const chunks: [string, string][] = [];
-  let start = first;
-  while (start <= last) {
-    const date = new Date(`${start}T00:00:00Z`);
-    const monthEnd = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0))
-      .toISOString().slice(0, 10);
-    const end = monthEnd < last ? monthEnd : last;
-    chunks.push([start, end]);
-    const next = new Date(`${end}T00:00:00Z`);
-    next.setUTCDate(next.getUTCDate() + 1);
-    start = next.toISOString().slice(0, 10);
-  }
-  return chunks;
 }
 
 export async function onboard(ctx: Context, args: string[]) {
@@ -73,7 +58,11 @@ export async function onboard(ctx: Context, args: string[]) {
     "test-timeout": { type: "string", default: "30" },
   }, usage);
   const connection = await connectionOption(ctx, values.connection, usage, { connected: true });
-  const superKey = required(values["api-key"], "api-key", usage);
+  const superKey = required(
+    await secretOption(values["api-key"], "api-key", "BISON_API_KEY", usage),
+    "api-key",
+    usage,
+  );
   const earlierDays = values["earlier-days"] === undefined
     ? null
     : values["earlier-days"] === "0"
@@ -84,7 +73,7 @@ export async function onboard(ctx: Context, args: string[]) {
   const started = performance.now();
 
   // The key first: a refused key, an unreachable URL or another service stores nothing.
-  const admin = clientFor(connection, superKey, { maxAttempts: 2 });
+  const admin = clientFor(ctx, connection, superKey, { maxAttempts: 2 });
   let listed: { id: number; name: string | null }[];
   let eventTypes: string[];
   try {
@@ -94,7 +83,8 @@ export async function onboard(ctx: Context, args: string[]) {
     listed = [...new Map(items.map((w) => [w.id, w.name?.trim() ?? null])).entries()]
       .map(([id, name]) => ({ id, name }));
     say(
-      `The key of ${user.name ?? user.email ?? "a user"} sees ${listed.length} workspace(s) of ` +
+      `The key of ${printable(user.name ?? user.email ?? "a user")} sees ${listed.length} ` +
+        `workspace(s) of ` +
         `${connection.base_url}; Bison offers ${eventTypes.length} webhook event types.`,
     );
   } catch (error) {
@@ -110,6 +100,7 @@ export async function onboard(ctx: Context, args: string[]) {
   }
 
   const workspaces = await recordWorkspaces(ctx.sql, connection.id, listed, { accept: true });
+  ctx.changes.push(`recorded ${workspaces.length} workspace(s)`);
   say(`Recorded ${workspaces.length} workspace(s).`);
   const store = databaseSubscriptionStore(ctx.sql);
   const failed: Failure[] = [];
@@ -142,7 +133,7 @@ export async function onboard(ctx: Context, args: string[]) {
       const target = (await store.targets(connection.id, workspace.id))[0];
       const [check] = await checkWebhookSubscriptions([target], {
         store,
-        clientFor: (t) => clientFor(t, t.api_key),
+        clientFor: (t) => clientFor(ctx, t, t.api_key),
         eventTypes,
       });
       if (check.outcome === "failed") fail("webhook", new Error(check.detail ?? "failed"));
@@ -171,7 +162,7 @@ export async function onboard(ctx: Context, args: string[]) {
     done++;
     say(
       `  ${done} of ${workspaces.length}: workspace ${workspace.bison_workspace_id}` +
-        (workspace.name ? ` (${workspace.name})` : "") + ": " +
+        (workspace.name ? ` (${printable(workspace.name)})` : "") + ": " +
         (failed.some((f) => f.workspace === workspace.bison_workspace_id)
           ? "FAILED, see the summary"
           : steps.length
@@ -219,7 +210,8 @@ async function workspaceKey(
   if (stored?.key_kind === "super_admin") return { created: false };
   if (stored) {
     try {
-      const user = await clientFor(connection, stored.api_key, { maxAttempts: 2 }).currentUser();
+      const user = await clientFor(ctx, connection, stored.api_key, { maxAttempts: 2 })
+        .currentUser();
       if (user.team_id === workspace.bison_workspace_id) return { created: false };
     } catch (error) {
       if (!(error instanceof BisonCredentialError)) throw error;
@@ -251,7 +243,7 @@ async function verifyDelivery(
   if (verified) return false;
   const [{ nonce }] = await ctx.sql`
     select private.expect_webhook_test(${target.workspace_id}) as nonce`;
-  await clientFor(target, target.api_key).sendTestEvent(
+  await clientFor(ctx, target, target.api_key).sendTestEvent(
     testEventType,
     `${target.webhook_url}/test/${nonce}`,
   );
@@ -281,12 +273,17 @@ async function backfill(
   const [window] = await ctx.sql`
     select first_day::text, boundary_day::text
     from private.backfill_window(${target.workspace_id}, ${earlierDays})`;
-  const client = clientFor(target, target.api_key);
+  // Bison's series are asked a calendar month at a time: the window cut at month boundaries.
+  const months = await ctx.sql<{ start: string; end: string }[]>`
+    select greatest(m::date, ${window.first_day}::date)::text as start,
+           least((m + interval '1 month')::date - 1, ${window.boundary_day}::date)::text as end
+    from generate_series(date_trunc('month', ${window.first_day}::date),
+                         ${window.boundary_day}::date, interval '1 month') m
+    order by m`;
+  const client = clientFor(ctx, target, target.api_key);
   const days = await asWorkspace(client, target, keyLock, async () => {
     const series = [];
-    for (const [start, end] of monthChunks(window.first_day, window.boundary_day)) {
-      series.push(...await client.dailyCounts(start, end));
-    }
+    for (const { start, end } of months) series.push(...await client.dailyCounts(start, end));
     return series;
   });
   const [{ written }] = await ctx.sql`

@@ -16,7 +16,7 @@ export const usages = {
   poll: "bison poll [--workspace <id>]... [--force] [--budget-ms <ms>]",
   reprocess: "bison reprocess [--event-id <id>]...",
   review: "bison review accept --workspace <id>\n" +
-    "       bison review merge --workspace <id> --into <id>",
+    "bison review merge --workspace <id> --into <id>",
 };
 
 export async function webhooks(ctx: Context, args: string[]) {
@@ -37,6 +37,7 @@ export async function webhooks(ctx: Context, args: string[]) {
     : undefined;
   say("Checking webhook subscriptions in Bison...");
   const checks = await checkConnectionWebhooks(ctx, connection, { workspaceId });
+  if (checks.some((check) => check.changed)) ctx.changes.push("changed subscriptions in Bison");
   const count = (outcome: string) => checks.filter((check) => check.outcome === outcome).length;
   const summary = {
     workspaces: checks.length,
@@ -99,6 +100,7 @@ export async function poll(ctx: Context, args: string[]) {
         returning 1
       )
       select count(*)::int as due from due`;
+    ctx.changes.push(`made ${due} workspace(s) due`);
     say(`Polling ${due} workspace(s) now...`);
   } else say("Polling the workspaces that are due...");
   const response = await fetch(`${functionsUrl}/poll-sender-emails`, {

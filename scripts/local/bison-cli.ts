@@ -12,18 +12,29 @@ export interface BisonCliRun {
   result: unknown;
 }
 
-/** Runs `scripts/bison.ts <args>`, with env added to this process's environment. */
+/**
+ * Runs `scripts/bison.ts <args>`, with env added to this process's environment and, when given,
+ * stdin written to its standard input (as `echo ... | npm run bison -- ...` would).
+ */
 export async function runBisonCli(
   args: string[],
   env: Record<string, string>,
+  stdin?: string,
 ): Promise<BisonCliRun> {
-  const output = await new Deno.Command(Deno.execPath(), {
+  const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "--allow-all", join(repoRoot, "scripts", "bison.ts"), ...args],
     cwd: repoRoot,
     env,
+    stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const output = await child.output();
   const stdout = new TextDecoder().decode(output.stdout);
   let result: unknown = null;
   try {

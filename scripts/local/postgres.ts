@@ -16,32 +16,80 @@ export interface PgPaths {
   log: string;
 }
 
+/** Where clusters go when their clone is out of the `postgres` OS user's reach. */
+export const movedClustersDir = "/var/tmp/bison-mirror";
+/** In a moved cluster's directory: the stack directory (in its clone) it belongs to. */
+const ownerFile = "stack-dir";
+
 /**
- * The cluster lives under .local/<stack>/postgres. When we are root but the `postgres` OS user
- * cannot reach the checkout (a clone inside a directory of mode 700, say), the cluster and every
- * file its OS user writes move to /var/tmp/bison-mirror/<tag> instead; the stack's logs/ then
- * holds links to them.
+ * Where a stack's cluster and everything its OS user writes live: .local/<stack>/postgres, or,
+ * when the `postgres` OS user cannot enter the stack's directory (root cloned into a directory of
+ * mode 700, say), <movedClustersDir>/<tag>, the tag made from the stack's directory.
+ */
+export function clusterBase(
+  stackDir: string,
+  postgresCanEnter: boolean,
+  movedDir = movedClustersDir,
+): string {
+  if (postgresCanEnter) return join(stackDir, "postgres");
+  return join(movedDir, stackDir.replace(/[^A-Za-z0-9]+/g, "_").slice(-80));
+}
+
+async function postgresCanEnter(dir: string): Promise<boolean> {
+  if (!isRoot()) return true;
+  const reachable = await new Deno.Command("runuser", {
+    args: ["-u", "postgres", "--", "test", "-x", dir],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  return reachable.success;
+}
+
+/**
+ * The cluster's paths (clusterBase). A moved cluster records which stack it belongs to, so that
+ * it can be removed once its clone is gone (removeOrphanedClusters); the stack's logs/ then holds
+ * links to its logs.
  */
 export async function pgPaths(stack: StackConfig): Promise<PgPaths> {
-  let base = join(stack.dir, "postgres");
-  if (isRoot()) {
-    await Deno.mkdir(stack.dir, { recursive: true });
-    const reachable = await new Deno.Command("runuser", {
-      args: ["-u", "postgres", "--", "test", "-x", stack.dir],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    if (!reachable.success) {
-      const tag = stack.dir.replace(/[^A-Za-z0-9]+/g, "_").slice(-80);
-      base = join("/var/tmp/bison-mirror", tag);
-    }
-  }
+  await Deno.mkdir(stack.dir, { recursive: true });
+  const base = clusterBase(stack.dir, await postgresCanEnter(stack.dir));
   return {
     base,
     data: join(base, "data"),
     socketDir: join(base, "run"),
     log: join(base, "log", "postgres.log"),
   };
+}
+
+/**
+ * Removes the moved clusters (under movedDir) whose clone is gone, stopping any still running:
+ * deleting a clone must not leave its database behind. Returns the directories removed.
+ */
+export async function removeOrphanedClusters(movedDir = movedClustersDir): Promise<string[]> {
+  const removed: string[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(movedDir)];
+  } catch {
+    return removed; // nothing was ever moved
+  }
+  for (const entry of entries) {
+    const base = join(movedDir, entry.name);
+    let owner: string;
+    try {
+      owner = (await Deno.readTextFile(join(base, ownerFile))).trim();
+    } catch {
+      continue; // not one of ours, or made before owners were recorded
+    }
+    if (await Deno.stat(owner).then(() => true, () => false)) continue;
+    const data = join(base, "data");
+    if (await Deno.stat(join(data, "postmaster.pid")).then(() => true, () => false)) {
+      await pg("pg_ctl", ["stop", "-D", data, "-m", "fast", "-w", "-t", "60"]).catch(() => {});
+    }
+    await Deno.remove(base, { recursive: true });
+    removed.push(base);
+  }
+  return removed;
 }
 
 /** A directory the `postgres` OS user writes in (it owns it when we are root). */
@@ -75,11 +123,13 @@ export async function clusterExists(stack: StackConfig): Promise<boolean> {
 
 /** Creates the cluster if it does not exist yet; returns true when it was just created. */
 export async function ensureCluster(stack: StackConfig): Promise<boolean> {
+  await removeOrphanedClusters();
   if (await clusterExists(stack)) return false;
   const paths = await pgPaths(stack);
   const { base } = paths;
   await Deno.mkdir(paths.socketDir, { recursive: true });
   await Deno.mkdir(join(base, "log"), { recursive: true });
+  if (!base.startsWith(stack.dir)) await Deno.writeTextFile(join(base, ownerFile), stack.dir);
   const passwordFile = join(base, "initdb-password");
   await Deno.writeTextFile(passwordFile, `${localDatabaseRoles.supabase_admin}\n`, { mode: 0o600 });
   if (isRoot()) await run("chown", ["-R", "postgres:postgres", base]);

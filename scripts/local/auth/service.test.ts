@@ -519,3 +519,129 @@ Deno.test("the admin API needs the service key, refuses duplicates and bad email
 globalThis.addEventListener("unload", () => {
   sql.end();
 });
+
+/**
+ * Follows an email link as a browser would, once: where it sends the person, and the fragment.
+ * Links name the project's API URL (the stack's); this test's gateway serves it here.
+ */
+async function follow(link: string, api: Api) {
+  const response = await fetch(link.replace(stack.apiUrl, api.url), { redirect: "manual" });
+  await response.body?.cancel();
+  const location = response.headers.get("location") ?? "";
+  const [target, fragment = ""] = location.split("#");
+  return { status: response.status, target, fragment: new URLSearchParams(fragment) };
+}
+
+Deno.test("an invite link from generateLink signs the invited person in once, confirming their email", async () => {
+  await withApi(async (api) => {
+    const email = newEmail("invited");
+    const { data, error } = await api.admin.auth.admin.generateLink({ type: "invite", email });
+    assert.equal(error, null);
+    const { user, properties } = data;
+    assert.equal(user!.email, email.toLowerCase());
+    assert.equal(properties!.verification_type, "invite");
+    assert.equal(properties!.redirect_to, "http://127.0.0.1:3000", "the site URL by default");
+    assert.match(properties!.email_otp, /^\d{6}$/);
+    assert.match(properties!.hashed_token, /^[0-9a-f]{56}$/, "a SHA-224 in hex");
+    assert.equal(
+      properties!.action_link,
+      `${stack.apiUrl}/auth/v1/verify?token=${properties!.hashed_token}&type=invite&redirect_to=` +
+        "http://127.0.0.1:3000",
+    );
+    const [stored] = await sql`
+      select invited_at is not null as invited, email_confirmed_at, encrypted_password,
+             confirmation_token
+      from auth.users where id = ${user!.id}`;
+    assert.deepEqual(
+      { ...stored },
+      {
+        invited: true,
+        email_confirmed_at: null,
+        encrypted_password: "",
+        confirmation_token: properties!.hashed_token,
+      },
+      "invited, not confirmed, no password yet",
+    );
+
+    // The person follows the link: signed in, in the fragment of the site's URL.
+    const used = await follow(properties!.action_link, api);
+    assert.equal(used.status, 303);
+    assert.equal(used.target, "http://127.0.0.1:3000");
+    assert.equal(used.fragment.get("type"), "invite");
+    assert.equal(used.fragment.get("token_type"), "bearer");
+    const session = await api.client().auth.setSession({
+      access_token: used.fragment.get("access_token")!,
+      refresh_token: used.fragment.get("refresh_token")!,
+    });
+    assert.equal(session.error, null);
+    assert.equal(session.data.user!.id, user!.id);
+    assert.ok(session.data.user!.email_confirmed_at, "the email is confirmed");
+    const amr = decode(used.fragment.get("access_token")!).claims.amr as { method: string }[];
+    assert.deepEqual(amr.map((entry) => entry.method), ["otp"], "signed in by a one-time link");
+
+    // Once only; and a confirmed person cannot be invited again.
+    const again = await follow(properties!.action_link, api);
+    assert.equal(again.fragment.get("error_code"), "otp_expired");
+    assert.equal(again.fragment.get("error"), "access_denied");
+    assert.equal(again.fragment.get("error_description"), "Email link is invalid or has expired");
+    const reinvite = await api.admin.auth.admin.generateLink({ type: "invite", email });
+    assert.equal(reinvite.error?.status, 422);
+    assert.equal(reinvite.error?.code, "email_exists");
+  });
+});
+
+Deno.test("a magic link signs an existing user in; for a new email it is a signup link", async () => {
+  await withApi(async (api) => {
+    const existing = await createConfirmedUser(api);
+    const { data } = await api.admin.auth.admin.generateLink({
+      type: "magiclink",
+      email: existing.email!,
+      options: { redirectTo: "http://127.0.0.1:3000/welcome" },
+    });
+    assert.equal(data.properties!.verification_type, "magiclink");
+    assert.equal(data.properties!.redirect_to, "http://127.0.0.1:3000/welcome");
+    // supabase-js verifyOtp with the hash, as a frontend confirming the link itself does.
+    const verified = await api.client().auth.verifyOtp({
+      type: "magiclink",
+      token_hash: data.properties!.hashed_token,
+    });
+    assert.equal(verified.error, null);
+    assert.equal(verified.data.user!.id, existing.id);
+
+    const fresh = newEmail("fresh");
+    const signup = await api.admin.auth.admin.generateLink({ type: "magiclink", email: fresh });
+    assert.equal(signup.data.properties!.verification_type, "signup");
+    const used = await follow(signup.data.properties!.action_link, api);
+    assert.equal(used.fragment.get("type"), "signup");
+    assert.ok(used.fragment.get("access_token"));
+  });
+});
+
+Deno.test("generateLink refuses what GoTrue refuses, and only the service key may ask", async () => {
+  await withApi(async (api) => {
+    const bad = await api.admin.auth.admin.generateLink({ type: "invite", email: "not-an-email" });
+    assert.equal(bad.error?.status, 400);
+    assert.equal(bad.error?.code, "validation_failed");
+    const elsewhere = await api.admin.auth.admin.generateLink({
+      type: "invite",
+      email: newEmail("elsewhere"),
+      options: { redirectTo: "https://evil.example/steal" },
+    });
+    assert.equal(
+      elsewhere.data.properties!.redirect_to,
+      "http://127.0.0.1:3000",
+      "a redirect off the site is replaced by the site URL",
+    );
+    const anon = await call(api.url, "/admin/generate_link", {
+      method: "POST",
+      headers: { authorization: `Bearer ${stack.anonKey}` },
+      body: JSON.stringify({ type: "invite", email: newEmail("anon") }),
+    });
+    assert.equal(anon.status, 403);
+    const forged = await follow(
+      `${stack.apiUrl}/auth/v1/verify?token=${"0".repeat(56)}&type=invite`,
+      api,
+    );
+    assert.equal(forged.fragment.get("error_code"), "otp_expired");
+  });
+});

@@ -1,30 +1,41 @@
 // The local stand-in for Supabase Auth (GoTrue) at /auth/v1, written from supabase/auth's own
 // handlers for the part a frontend and this project use: the JWKS, email/password sign-in
 // (`token?grant_type=password`), refresh-token rotation (`grant_type=refresh_token`), `GET /user`,
-// `POST /logout`, and the admin API for users (create, list, get, delete) with the service key.
+// `POST /logout`, the admin API for users (create, list, get, delete) and for email links
+// (`POST /admin/generate_link`, types invite and magiclink) with the service key, and `/verify`,
+// which those links lead to (no email is ever sent: the admin gets the link to pass on).
 // Errors have GoTrue's statuses, codes and messages, in the shape the caller's
 // X-Supabase-Api-Version asks for. Everything else GoTrue offers answers 501 naming the feature.
+import { createHash } from "node:crypto";
 import postgres from "postgres";
 import type { ApiService } from "../gateway.ts";
 import type { ApiServiceContext } from "../api-services.ts";
 import { authIssuer, sessionAnswer, signInAs } from "./session.ts";
 import {
+  AlreadyConfirmed,
   createUser,
   deleteUser,
+  type EmailLinkType,
   EmailTaken,
   endSessions,
   findUserById,
   findUserByPassword,
   listUsers,
   type LogoutScope,
+  prepareEmailLink,
   refreshSession,
   sessionExists,
   type StoredUser,
+  verifyEmailLink,
 } from "./store.ts";
 
 export interface AuthServiceOptions {
   /** GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: Supabase's default is 10 seconds. */
   refreshTokenReuseSeconds?: number;
+  /** GOTRUE_SITE_URL: where links lead by default (the Supabase CLI's auth.site_url default). */
+  siteUrl?: string;
+  /** GOTRUE_MAILER_OTP_EXP: how long an email link works (GoTrue's default, a day). */
+  emailLinkSeconds?: number;
 }
 
 /** An error answered in GoTrue's shape (HTTPError): status, error code, message. */
@@ -54,12 +65,61 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const emailPattern =
   /^[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
 const apiVersionHeader = "x-supabase-api-version";
+/** GoTrue's DuplicateEmailMsg. */
+const duplicateEmail = "A user with this email address has already been registered";
+/** The status an error redirect names (GoTrue's oauthErrorMap). */
+const oauthErrors: Record<number, string> = {
+  400: "invalid_request",
+  401: "unauthorized_client",
+  403: "access_denied",
+  500: "server_error",
+  503: "temporarily_unavailable",
+};
+
+/** GoTrue's crypto.GenerateTokenHash: the SHA-224 of the email and the one-time code, in hex. */
+const tokenHash = (email: string, otp: string) =>
+  createHash("sha224").update(email + otp).digest("hex");
+
+/** A one-time code of GOTRUE_MAILER_OTP_LENGTH's default, 6 digits. */
+function oneTimeCode(): string {
+  const [n] = crypto.getRandomValues(new Uint32Array(1));
+  return String(n % 1_000_000).padStart(6, "0");
+}
+
+/** GoTrue's IsRedirectURLValid without an allow list: back to the site, or to a loopback host. */
+function isRedirectUrlValid(siteUrl: string, redirectUrl: string): boolean {
+  if (!redirectUrl) return false;
+  let site: URL, target: URL;
+  try {
+    site = new URL(siteUrl);
+    target = new URL(redirectUrl);
+  } catch {
+    return false;
+  }
+  const hostname = target.hostname.replace(/^\[(.*)\]$/, "$1");
+  const loopback = hostname === "localhost" || /^127\./.test(hostname) || hostname === "::1";
+  if (site.hostname === target.hostname && site.protocol === target.protocol) {
+    return site.port === target.port || loopback;
+  }
+  return /^[\d.]+$/.test(hostname) || hostname.includes(":") ? loopback : false;
+}
+
+/** GoTrue's encodeRedirectURL: escaped only when it holds &, = or # (else taken as encoded). */
+const encodeRedirectUrl = (url: string) =>
+  /[&=#]/.test(url) ? new URLSearchParams({ u: url }).toString().slice(2) : url;
+
+/** Values as Go's url.Values.Encode writes them: keys sorted. */
+function encodeSorted(values: Record<string, string>): string {
+  const params = new URLSearchParams(values);
+  params.sort();
+  return params.toString();
+}
 
 /** Paths GoTrue serves that this stand-in does not: each answers 501 with the feature's name. */
 const unsupported: [RegExp, string][] = [
   [/^\/signup$/, "sign-up (POST /signup); create users with the admin API"],
   [/^\/(otp|magiclink)$/, "one-time passwords and magic links"],
-  [/^\/(recover|resend|verify|reauthenticate)$/, "emails and verification links"],
+  [/^\/(recover|resend|reauthenticate)$/, "emails and verification links"],
   [/^\/(authorize|callback)$/, "OAuth providers"],
   [/^\/invite$/, "invitations"],
   [/^\/settings$/, "the settings endpoint"],
@@ -68,7 +128,7 @@ const unsupported: [RegExp, string][] = [
   [/^\/user\/identities(\/|$)/, "identity linking"],
   [/^\/oauth(\/|$)/, "the OAuth 2.1 server"],
   [/^\/\.well-known\/(openid-configuration|oauth-authorization-server)$/, "OpenID discovery"],
-  [/^\/admin\/(audit|generate_link|sso|oauth|custom-providers)(\/|$)/, "this admin endpoint"],
+  [/^\/admin\/(audit|sso|oauth|custom-providers)(\/|$)/, "this admin endpoint"],
   [/^\/admin\/users\/[^/]+\/(factors|passkeys)(\/|$)/, "multi-factor authentication"],
 ];
 
@@ -183,6 +243,32 @@ export function authService(
   });
   const issuer = authIssuer(context.apiUrl, context.signingKey);
   const reuseSeconds = options.refreshTokenReuseSeconds ?? 10;
+  const siteUrl = options.siteUrl ?? "http://127.0.0.1:3000";
+  const emailLinkSeconds = options.emailLinkSeconds ?? 86_400;
+
+  /** GoTrue's GetReferrer: redirect_to if allowed, else the Referer if allowed, else the site. */
+  function referrerOf(request: Request, url: URL): string {
+    for (const candidate of [url.searchParams.get("redirect_to"), request.headers.get("referer")]) {
+      if (candidate && isRedirectUrlValid(siteUrl, candidate)) return candidate;
+    }
+    return siteUrl;
+  }
+
+  /** GoTrue's validateEmail: required, at most 255 characters, well formed; lower-cased. */
+  function validEmail(raw: string): string {
+    if (!raw) throw new AuthError(400, "validation_failed", "An email address is required");
+    if (raw.length > 255) {
+      throw new AuthError(400, "validation_failed", "An email address is too long");
+    }
+    if (!emailPattern.test(raw)) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        "Unable to validate email address: invalid format",
+      );
+    }
+    return raw.toLowerCase();
+  }
 
   /** The claims of the request's bearer token, checked by the stack's one token verifier. */
   async function bearerClaims(request: Request) {
@@ -368,16 +454,7 @@ export function authService(
         "Cannot create a user without either an email or phone",
       );
     }
-    if (rawEmail.length > 255) {
-      throw new AuthError(400, "validation_failed", "An email address is too long");
-    }
-    if (!emailPattern.test(rawEmail)) {
-      throw new AuthError(
-        400,
-        "validation_failed",
-        "Unable to validate email address: invalid format",
-      );
-    }
+    const email = validEmail(rawEmail);
     const id = field(body, "id", isString);
     if (id !== undefined && id !== "") {
       if (!uuidPattern.test(id)) {
@@ -396,7 +473,7 @@ export function authService(
     try {
       const user = await createUser(sql, {
         id: id || undefined,
-        email: rawEmail.toLowerCase(),
+        email,
         password,
         aud: field(body, "aud", isString) || defaultAudience,
         role: (field(body, "role", isString) ?? "").trim() || defaultRole,
@@ -463,6 +540,143 @@ export function authService(
     return answer(200, {});
   }
 
+  async function adminGenerateLink(request: Request, url: URL): Promise<Response> {
+    await requireAdmin(request);
+    const body = await readJson(request);
+    const type = field(body, "type", isString) ?? "";
+    const email = validEmail(field(body, "email", isString) ?? "");
+    if (["signup", "recovery", "email_change_current", "email_change_new"].includes(type)) {
+      throw notSupported(`generate_link of type "${type}" (invite and magiclink are)`);
+    }
+    if (type !== "invite" && type !== "magiclink") {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        `Invalid email action link type requested: ${type}`,
+      );
+    }
+    const requested = field(body, "redirect_to", isString) ?? "";
+    const redirectTo = isRedirectUrlValid(siteUrl, requested)
+      ? requested
+      : referrerOf(request, url);
+    const otp = oneTimeCode();
+    const hashed = tokenHash(email, otp);
+    let prepared;
+    try {
+      prepared = await prepareEmailLink(sql, {
+        type,
+        email,
+        aud: defaultAudience,
+        data: field(body, "data", isObject) ?? {},
+        tokenHash: hashed,
+      });
+    } catch (error) {
+      if (error instanceof AlreadyConfirmed || error instanceof EmailTaken) {
+        throw new AuthError(422, "email_exists", duplicateEmail);
+      }
+      throw error;
+    }
+    const actionLink = `${context.apiUrl}${prefix}/verify?token=${hashed}&type=${prepared.type}` +
+      `&redirect_to=${encodeRedirectUrl(redirectTo)}`;
+    return answer(200, {
+      ...prepared.user,
+      action_link: actionLink,
+      email_otp: otp,
+      hashed_token: hashed,
+      verification_type: prepared.type,
+      redirect_to: redirectTo,
+    });
+  }
+
+  /** Spends an email link's token; the user it confirms or signs in, or why not (an AuthError). */
+  async function useEmailLink(type: string, hashed: string): Promise<string> {
+    if (type === "email_change" || hashed.startsWith("pkce_")) {
+      throw notSupported(`verifying "${type}" links and the PKCE flow`);
+    }
+    if (!["invite", "signup", "magiclink", "recovery"].includes(type)) {
+      throw new AuthError(400, "validation_failed", "Invalid email verification type");
+    }
+    const checked = await verifyEmailLink(
+      sql,
+      (type === "recovery" ? "magiclink" : type) as EmailLinkType,
+      hashed,
+      emailLinkSeconds,
+    );
+    if (checked.outcome === "verified") return checked.userId;
+    if (checked.outcome === "banned") throw new AuthError(403, "user_banned", "User is banned");
+    throw new AuthError(403, "otp_expired", "Email link is invalid or has expired");
+  }
+
+  /** GET /verify, where an email link leads: a session in the redirect's fragment (303). */
+  async function verifyLink(request: Request, url: URL): Promise<Response> {
+    const type = url.searchParams.get("type") ?? "";
+    const token = url.searchParams.get("token") ?? "";
+    const redirectTo = referrerOf(request, url);
+    if (!type) throw new AuthError(400, "validation_failed", "Verify requires a verification type");
+    if (!token) {
+      throw new AuthError(400, "validation_failed", "Verify requires a token or a token hash");
+    }
+    const seeOther = (location: string) =>
+      new Response(null, { status: 303, headers: { ...corsHeaders, location } });
+    let userId: string;
+    try {
+      userId = await useEmailLink(type, token);
+    } catch (error) {
+      if (!(error instanceof AuthError) || error.status === 501) throw error;
+      const target = new URL(redirectTo);
+      target.hash = encodeSorted({
+        ...(oauthErrors[error.status] ? { error: oauthErrors[error.status] } : {}),
+        error_code: error.code,
+        error_description: error.message,
+        sb: "",
+      });
+      return seeOther(target.toString());
+    }
+    const session = await signInAs(sql, issuer, userId, "otp", userAgentOf(request));
+    return seeOther(
+      `${redirectTo}#${
+        encodeSorted({
+          access_token: session.access_token,
+          token_type: session.token_type,
+          expires_in: String(session.expires_in),
+          expires_at: String(session.expires_at),
+          refresh_token: session.refresh_token,
+          sb: "",
+          type,
+        })
+      }`,
+    );
+  }
+
+  /** POST /verify (supabase-js verifyOtp): the session as JSON. */
+  async function verifyOtp(request: Request): Promise<Response> {
+    const body = await readJson(request);
+    const type = field(body, "type", isString) ?? "";
+    const token = field(body, "token", isString) ?? "";
+    let hashed = field(body, "token_hash", isString) ?? "";
+    const email = field(body, "email", isString) ?? "";
+    if (!type) throw new AuthError(400, "validation_failed", "Verify requires a verification type");
+    if ((token === "") === (hashed === "")) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        "Verify requires either a token or a token hash",
+      );
+    }
+    if (token) {
+      if (field(body, "phone", isString)) throw notSupported("phone one-time codes");
+      hashed = tokenHash(validEmail(email), token);
+    } else if (email || field(body, "phone", isString) || field(body, "redirect_to", isString)) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        "Only the token_hash and type should be provided",
+      );
+    }
+    const userId = await useEmailLink(type, hashed);
+    return answer(200, await signInAs(sql, issuer, userId, "otp", userAgentOf(request)));
+  }
+
   function route(request: Request, url: URL, path: string): Promise<Response> | Response {
     const method = request.method;
     const only = (allowed: string, run: () => Promise<Response> | Response) =>
@@ -486,6 +700,13 @@ export function authService(
     if (path === "/user") {
       if (method === "PUT") throw notSupported("updating the user (PUT /user)");
       return only("GET", () => getUser(request));
+    }
+    if (path === "/admin/generate_link") {
+      return only("POST", () => adminGenerateLink(request, url));
+    }
+    if (path === "/verify") {
+      if (method === "GET") return verifyLink(request, url);
+      return only("POST", () => verifyOtp(request));
     }
     if (path === "/admin/users") {
       if (method === "GET") return adminListUsers(request, url);

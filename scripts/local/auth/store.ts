@@ -59,6 +59,9 @@ function userFrom(row: Row): User {
     phone: String(row.phone ?? ""),
     phone_confirmed_at: iso(row.phone_confirmed_at),
     confirmed_at: iso(row.confirmed_at),
+    confirmation_sent_at: iso(row.confirmation_sent_at),
+    recovery_sent_at: iso(row.recovery_sent_at),
+    invited_at: iso(row.invited_at),
     last_sign_in_at: iso(row.last_sign_in_at),
     app_metadata: (row.raw_app_meta_data ?? {}) as Row,
     user_metadata: (row.raw_user_meta_data ?? {}) as Row,
@@ -88,7 +91,8 @@ function userFrom(row: Row): User {
 function userColumns(sql: Sql) {
   return sql`
     u.id, u.aud, u.role, u.email, u.phone, u.email_confirmed_at, u.phone_confirmed_at,
-    u.confirmed_at, u.last_sign_in_at, u.raw_app_meta_data, u.raw_user_meta_data, u.created_at,
+    u.confirmed_at, u.confirmation_sent_at, u.recovery_sent_at, u.invited_at, u.last_sign_in_at,
+    u.raw_app_meta_data, u.raw_user_meta_data, u.created_at,
     u.updated_at, u.banned_until, u.deleted_at, u.is_anonymous,
     u.banned_until is not null and u.banned_until > now() as banned,
     (select coalesce(json_agg(json_build_object(
@@ -153,7 +157,8 @@ export async function findUserByPassword(
 export interface NewUser {
   id?: string;
   email: string;
-  password: string;
+  /** null: no password at all (an invited user sets one later). */
+  password: string | null;
   aud: string;
   role: string;
   emailConfirm: boolean;
@@ -182,61 +187,190 @@ async function hashPassword(password: string): Promise<string> {
   return await bcrypt.hash(password, salt);
 }
 
-/** Creates a user with an email identity, as the admin API does. Throws EmailTaken. */
-export async function createUser(sql: Sql, input: NewUser): Promise<User> {
+/** Inserts a user with an email identity inside the caller's transaction; returns its id. */
+async function insertUser(tx: postgres.TransactionSql, input: NewUser): Promise<string> {
   const appMetadata = merged({ provider: "email", providers: ["email"] }, input.appMetadata);
   const userMetadata = input.emailConfirm
     ? merged(input.userMetadata, { email_verified: true })
     : input.userMetadata;
-  const encryptedPassword = await hashPassword(input.password);
+  const encryptedPassword = input.password === null ? "" : await hashPassword(input.password);
+  const [taken] = await tx`
+    select 1 from auth.users
+    where instance_id = ${instanceId} and lower(email) = ${input.email} and aud = ${input.aud}
+      and is_sso_user = false
+    union all
+    select 1 from auth.identities where email = ${input.email} and provider = 'email'
+    limit 1`;
+  if (taken) throw new EmailTaken();
+  const [user] = await tx`
+    insert into auth.users (
+      instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
+      raw_app_meta_data, raw_user_meta_data, created_at, updated_at, confirmation_token,
+      recovery_token, email_change_token_new, email_change, is_sso_user, is_anonymous
+    ) values (
+      ${instanceId}, coalesce(${input.id ?? null}::uuid, gen_random_uuid()), ${input.aud},
+      ${input.role}, ${input.email},
+      ${encryptedPassword},
+      case when ${input.emailConfirm} then now() end,
+      ${tx.json(appMetadata as never)}, ${tx.json(userMetadata as never)}, now(), now(),
+      '', '', '', '', false, false
+    )
+    returning id::text`;
+  await tx`
+    insert into auth.identities (
+      provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at
+    ) values (
+      ${user.id}, ${user.id}::uuid,
+      ${
+    tx.json({ sub: user.id, email: input.email, email_verified: false, phone_verified: false })
+  },
+      'email', now(), now(), now()
+    )`;
+  return user.id as string;
+}
+
+/** Runs work in a transaction; a concurrent insert of the same email becomes EmailTaken. */
+async function creatingUser<T>(
+  sql: Sql,
+  work: (tx: postgres.TransactionSql) => Promise<T>,
+): Promise<T> {
   try {
-    const id = await sql.begin(async (tx) => {
-      const [taken] = await tx`
-        select 1 from auth.users
-        where instance_id = ${instanceId} and lower(email) = ${input.email} and aud = ${input.aud}
-          and is_sso_user = false
-        union all
-        select 1 from auth.identities where email = ${input.email} and provider = 'email'
-        limit 1`;
-      if (taken) throw new EmailTaken();
-      const [user] = await tx`
-        insert into auth.users (
-          instance_id, id, aud, role, email, encrypted_password, email_confirmed_at,
-          raw_app_meta_data, raw_user_meta_data, created_at, updated_at, confirmation_token,
-          recovery_token, email_change_token_new, email_change, is_sso_user, is_anonymous
-        ) values (
-          ${instanceId}, coalesce(${input.id ?? null}::uuid, gen_random_uuid()), ${input.aud},
-          ${input.role}, ${input.email},
-          ${encryptedPassword},
-          case when ${input.emailConfirm} then now() end,
-          ${tx.json(appMetadata as never)}, ${tx.json(userMetadata as never)}, now(), now(),
-          '', '', '', '', false, false
-        )
-        returning id::text`;
-      await tx`
-        insert into auth.identities (
-          provider_id, user_id, identity_data, provider, last_sign_in_at, created_at, updated_at
-        ) values (
-          ${user.id}, ${user.id}::uuid,
-          ${
-        tx.json({
-          sub: user.id,
-          email: input.email,
-          email_verified: false,
-          phone_verified: false,
-        })
-      },
-          'email', now(), now(), now()
-        )`;
-      return user.id as string;
-    });
-    return (await findUserById(sql, id))!.user;
+    return await sql.begin(work) as T;
   } catch (error) {
-    if (error instanceof EmailTaken) throw error;
-    // A concurrent insert of the same email loses on the unique index.
     if ((error as { code?: string }).code === "23505") throw new EmailTaken();
     throw error;
   }
+}
+
+/** Creates a user with an email identity, as the admin API does. Throws EmailTaken. */
+export async function createUser(sql: Sql, input: NewUser): Promise<User> {
+  const id = await creatingUser(sql, (tx) => insertUser(tx, input));
+  return (await findUserById(sql, id))!.user;
+}
+
+/** The email links this stand-in makes: GoTrue's invite, signup and magic link. */
+export type EmailLinkType = "invite" | "signup" | "magiclink";
+
+/** A user confirmed already cannot be invited or signed up again (GoTrue's email_exists). */
+export class AlreadyConfirmed extends Error {}
+
+/**
+ * Prepares an email link as GoTrue's admin generate_link does: an invite creates the user if
+ * needed (no password, not confirmed, invited now) and records a confirmation token; a magic link
+ * records a recovery token for an existing user, and for a new one becomes a signup link (a user
+ * with a random password and a confirmation token). The token is the hash the link carries; it is
+ * kept on the user and in auth.one_time_tokens. Returns the user and the link's type.
+ */
+export async function prepareEmailLink(
+  sql: Sql,
+  input: {
+    type: EmailLinkType;
+    email: string;
+    aud: string;
+    data: Row;
+    tokenHash: string;
+  },
+): Promise<{ user: User; type: EmailLinkType }> {
+  let type = input.type;
+  const id = await creatingUser(sql, async (tx) => {
+    const [existing] = await tx`
+      select id::text, email_confirmed_at is not null as confirmed from auth.users
+      where instance_id = ${instanceId} and lower(email) = ${input.email} and aud = ${input.aud}
+        and is_sso_user = false
+      limit 1`;
+    if (!existing && type === "magiclink") type = "signup";
+    const newUser = (password: string | null) =>
+      insertUser(tx, {
+        email: input.email,
+        password,
+        aud: input.aud,
+        role: "authenticated",
+        emailConfirm: false,
+        userMetadata: input.data,
+        appMetadata: {},
+      });
+    let userId: string;
+    if (type === "magiclink") {
+      userId = existing.id;
+      await tx`
+        update auth.users set recovery_token = ${input.tokenHash}, recovery_sent_at = now()
+        where id = ${userId}::uuid`;
+    } else {
+      if (existing?.confirmed) throw new AlreadyConfirmed();
+      userId = existing?.id ??
+        await newUser(type === "signup" ? crypto.randomUUID() + crypto.randomUUID() : null);
+      await tx`
+        update auth.users
+        set confirmation_token = ${input.tokenHash}, confirmation_sent_at = now(),
+            invited_at = case when ${type === "invite"} then now() else invited_at end
+        where id = ${userId}::uuid`;
+    }
+    await tx`
+      insert into auth.one_time_tokens (id, user_id, token_type, token_hash, relates_to)
+      values (gen_random_uuid(), ${userId}::uuid,
+              ${type === "magiclink" ? "recovery_token" : "confirmation_token"},
+              ${input.tokenHash}, ${input.email})
+      on conflict (user_id, token_type) do update
+        set token_hash = excluded.token_hash, relates_to = excluded.relates_to,
+            updated_at = now()`;
+    return userId;
+  });
+  return { user: (await findUserById(sql, id))!.user, type };
+}
+
+export type EmailLinkCheck =
+  | { outcome: "verified"; userId: string }
+  | { outcome: "invalid" | "banned" };
+
+/**
+ * Uses an email link's token as GoTrue's verify does: the user it was recorded for, if the link
+ * was sent less than linkLifetimeSeconds ago; an invite or signup confirms the email (an invited
+ * user without a password gets a random one, to set later), a magic link clears its token and
+ * confirms the email if it was not. Every one-time token of the user is then spent.
+ */
+export async function verifyEmailLink(
+  sql: Sql,
+  type: EmailLinkType,
+  tokenHash: string,
+  linkLifetimeSeconds: number,
+): Promise<EmailLinkCheck> {
+  const tokenType = type === "magiclink" ? "recovery_token" : "confirmation_token";
+  return await sql.begin(async (tx): Promise<EmailLinkCheck> => {
+    const [found] = await tx`
+      select u.id::text, u.banned_until is not null and u.banned_until > now() as banned,
+             coalesce(u.encrypted_password, '') <> '' as has_password,
+             u.invited_at is not null as invited, u.email_confirmed_at is not null as confirmed,
+             (case when ${tokenType} = 'recovery_token' then u.recovery_sent_at
+                   else u.confirmation_sent_at end)
+               + make_interval(secs => ${linkLifetimeSeconds}) < now() as expired
+      from auth.one_time_tokens t join auth.users u on u.id = t.user_id
+      where t.token_type = ${tokenType}::auth.one_time_token_type and t.token_hash = ${tokenHash}
+      for update of u`;
+    if (!found || found.expired) return { outcome: "invalid" };
+    if (found.banned) return { outcome: "banned" };
+    if (type !== "magiclink" && !found.has_password && found.invited) {
+      await tx`update auth.users set encrypted_password = ${await hashPassword(
+        crypto.randomUUID() + crypto.randomUUID(),
+      )} where id = ${found.id}::uuid`;
+    }
+    if (type === "magiclink") {
+      await tx`update auth.users set recovery_token = '' where id = ${found.id}::uuid`;
+    }
+    if (type !== "magiclink" || !found.confirmed) {
+      await tx`
+        update auth.users
+        set confirmation_token = '', email_confirmed_at = now(),
+            raw_user_meta_data = coalesce(raw_user_meta_data, '{}') || '{"email_verified": true}'
+        where id = ${found.id}::uuid`;
+      await tx`
+        update auth.identities i
+        set identity_data = i.identity_data || '{"email_verified": true}', updated_at = now()
+        from auth.users u
+        where u.id = ${found.id}::uuid and i.user_id = u.id and i.email = u.email`;
+    }
+    await tx`delete from auth.one_time_tokens where user_id = ${found.id}::uuid`;
+    return { outcome: "verified", userId: found.id };
+  });
 }
 
 export async function listUsers(

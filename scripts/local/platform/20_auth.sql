@@ -298,6 +298,43 @@ begin
 end
 $$;
 
+-- auth.one_time_tokens: the email links' token hashes (invite, signup, magic link), as GoTrue
+-- keeps them beside users.confirmation_token / recovery_token (supabase/auth 20240427152123).
+do $$
+begin
+  if not exists (
+    select from pg_catalog.pg_type t
+    where t.typnamespace = pg_catalog.to_regnamespace('auth') and t.typname = 'one_time_token_type'
+  ) then
+    create type auth.one_time_token_type as enum (
+      'confirmation_token', 'reauthentication_token', 'recovery_token', 'email_change_token_new',
+      'email_change_token_current', 'phone_change_token');
+  end if;
+  if pg_catalog.to_regclass('auth.one_time_tokens') is null then
+    create table auth.one_time_tokens (
+      id uuid not null,
+      user_id uuid not null,
+      token_type auth.one_time_token_type not null,
+      token_hash text not null,
+      relates_to text not null,
+      created_at timestamp without time zone not null default now(),
+      updated_at timestamp without time zone not null default now(),
+      constraint one_time_tokens_pkey primary key (id),
+      constraint one_time_tokens_user_id_fkey foreign key (user_id)
+        references auth.users (id) on delete cascade,
+      constraint one_time_tokens_token_hash_check check (char_length(token_hash) > 0)
+    );
+    create index one_time_tokens_token_hash_hash_idx on auth.one_time_tokens
+      using hash (token_hash);
+    create index one_time_tokens_relates_to_hash_idx on auth.one_time_tokens
+      using hash (relates_to);
+    create unique index one_time_tokens_user_id_token_type_key on auth.one_time_tokens
+      (user_id, token_type);
+    alter table auth.one_time_tokens enable row level security;
+  end if;
+end
+$$;
+
 -- Grants and owners, only on tables this file created (a hosted database's own tables are left as
 -- they are): a table whose owner is still the role running this file is one of ours.
 do $$
@@ -312,7 +349,8 @@ begin
   ) then
     grant all on sequence auth.refresh_tokens_id_seq to postgres;
   end if;
-  foreach t in array array['identities', 'sessions', 'refresh_tokens', 'mfa_amr_claims'] loop
+  foreach t in array array['identities', 'sessions', 'refresh_tokens', 'mfa_amr_claims',
+                           'one_time_tokens'] loop
     if exists (
       select from pg_catalog.pg_class c
       where c.oid = pg_catalog.to_regclass('auth.' || t) and pg_catalog.pg_get_userbyid(c.relowner) = current_user

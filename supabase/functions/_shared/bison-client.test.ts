@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   BisonAddressError,
   BisonCredentialError,
+  BisonDeadlineError,
   BisonError,
   BisonIncompleteError,
   createBisonClient,
@@ -154,6 +155,47 @@ Deno.test("a slow answer times out and is retried", async () => {
     });
     const result = await client.listSenderEmails();
     assert.equal(result.items.length, 5);
+  });
+});
+
+Deno.test("the run's deadline ends a request Bison never answers, without retrying it", async () => {
+  await withSimulator(5, async ({ simulator }) => {
+    // Slower than the run has left, far quicker than the client's own timeout.
+    simulator.injectFault({ path: "/api/sender-emails", delayMs: 1_000 });
+    const client = createBisonClient({
+      baseUrl: simulator.url,
+      apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: true,
+      timeoutMs: 30_000,
+      maxAttempts: 4,
+      signal: AbortSignal.timeout(300),
+    });
+    await assert.rejects(client.listSenderEmails(), BisonDeadlineError);
+    assert.ok(simulator.requests.length <= 1, "no retry once the deadline came");
+    simulator.clearFaults();
+  });
+});
+
+Deno.test("the run's deadline cuts a retry's backoff short, and nothing starts after it", async () => {
+  await withSimulator(5, async ({ simulator }) => {
+    simulator.injectFault({ path: "/api/sender-emails", status: 503 });
+    const deadline = new AbortController();
+    const client = createBisonClient({
+      baseUrl: simulator.url,
+      apiKey: "key-7-abcdefgh",
+      allowPrivateAddress: true,
+      maxAttempts: 4,
+      // A backoff that would outlast the run; the deadline comes during it.
+      sleep: () => {
+        setTimeout(() => deadline.abort(), 50);
+        return new Promise((resolve) => setTimeout(resolve, 10_000));
+      },
+      signal: deadline.signal,
+    });
+    await assert.rejects(client.listSenderEmails(), BisonDeadlineError);
+    assert.equal(simulator.requests.length, 1);
+    await assert.rejects(client.currentUser(), BisonDeadlineError);
+    assert.equal(simulator.requests.length, 1, "a request after the deadline is never sent");
   });
 });
 

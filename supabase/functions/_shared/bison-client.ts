@@ -5,7 +5,8 @@
 // goes to the instance's own origin (no cross-origin next link or redirect is followed), whose
 // host is resolved before every request and refused when it leads to a loopback, link-local or
 // private address unless the connection opted in (network-address.ts); every request first takes
-// its turn in its connection's request budget.
+// its turn in its connection's request budget. A run's deadline (signal) stops every request,
+// wait and retry at once: nothing is asked of Bison after it.
 import { z } from "zod";
 import { retryAfterMs } from "./http.ts";
 import { assertPublicHost, type ResolveAddresses } from "./network-address.ts";
@@ -22,6 +23,8 @@ export class BisonCredentialError extends BisonError {}
 export class BisonIncompleteError extends BisonError {}
 /** The instance resolves to an address it may not use (or to none): nothing was sent. */
 export class BisonAddressError extends BisonError {}
+/** The run's deadline came (the options' signal): what was not asked is left for the next run. */
+export class BisonDeadlineError extends BisonError {}
 
 export interface BisonClientOptions {
   baseUrl: string;
@@ -30,14 +33,19 @@ export interface BisonClientOptions {
   /** Attempts per request for 429, 5xx and network errors. */
   maxAttempts?: number;
   /**
-   * The connection's proactive budget (requests a minute), shared by every client of the same
-   * origin in this process; defaultRequestsPerMinute when not given.
+   * Without a budget: a proactive one of this many requests a minute, shared by every client of
+   * the same origin in this process; defaultRequestsPerMinute when not given.
    */
   requestsPerMinute?: number;
-  /** A budget of its own instead of the shared one of its origin (tests). */
+  /** The connection's budget, shared with every process (request-budget.ts), or a test's own. */
   budget?: RequestBudget;
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * The run's deadline (run-deadline.ts): once it aborts, no request is sent, waited for,
+   * retried or given its turn in the budget; the call fails with BisonDeadlineError.
+   */
+  signal?: AbortSignal;
   /**
    * Whether the instance may resolve to a loopback, link-local or private address (a connection
    * made with --allow-private-address, for local development). A function is asked once, on the
@@ -293,6 +301,19 @@ export function createBisonClient(options: BisonClientOptions) {
   const budget = options.budget ??
     connectionBudget(base, options.requestsPerMinute ?? defaultRequestsPerMinute);
   const instance = new URL(base).origin;
+  const deadline = options.signal;
+
+  /** Fails with BisonDeadlineError as soon as the run's deadline comes. */
+  function beforeDeadline<T>(what: string, work: Promise<T>): Promise<T> {
+    if (!deadline) return work;
+    const passed = () => new BisonDeadlineError(`${what}: the run's deadline came first`);
+    if (deadline.aborted) return Promise.reject(passed());
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(passed());
+      deadline.addEventListener("abort", onAbort, { once: true });
+      work.then(resolve, reject).finally(() => deadline.removeEventListener("abort", onAbort));
+    });
+  }
 
   let privateAllowed: Promise<boolean> | null = null;
 
@@ -325,7 +346,7 @@ export function createBisonClient(options: BisonClientOptions) {
     let method = init.method ?? "GET";
     let body = init.body;
     for (let hop = 0; hop <= maxRedirects; hop++) {
-      await budget.take();
+      await beforeDeadline(`${method} ${new URL(target).pathname}`, budget.take());
       const response = await doFetch(target, {
         ...init,
         method,
@@ -336,7 +357,9 @@ export function createBisonClient(options: BisonClientOptions) {
           accept: "application/json",
           ...(body ? { "content-type": "application/json" } : {}),
         },
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: deadline
+          ? AbortSignal.any([AbortSignal.timeout(timeoutMs), deadline])
+          : AbortSignal.timeout(timeoutMs),
       });
       const location = response.headers.get("location");
       if (response.status < 300 || response.status > 399 || !location) return response;
@@ -355,8 +378,8 @@ export function createBisonClient(options: BisonClientOptions) {
       pathOrUrl.startsWith("http") ? pathOrUrl : `${base}${pathOrUrl}`,
       "to send a request to",
     );
-    await checkDestination(url);
     const what = `${init.method ?? "GET"} ${new URL(url).pathname}`;
+    await beforeDeadline(what, checkDestination(url));
     let lastError: BisonError | null = null;
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       let response: Response | null = null;
@@ -364,6 +387,9 @@ export function createBisonClient(options: BisonClientOptions) {
         response = await send(url, init);
       } catch (error) {
         if (error instanceof BisonError) throw error;
+        if (deadline?.aborted) {
+          throw new BisonDeadlineError(`${what}: the run's deadline came first`);
+        }
         const timedOut = error instanceof DOMException && error.name === "TimeoutError";
         lastError = new BisonError(
           `${what}: ${timedOut ? `no answer within ${timeoutMs} ms` : (error as Error).message}`,
@@ -390,7 +416,9 @@ export function createBisonClient(options: BisonClientOptions) {
           response.status,
         );
       }
-      if (attempt + 1 < maxAttempts) await sleep(retryDelayMs(response, attempt));
+      if (attempt + 1 < maxAttempts) {
+        await beforeDeadline(what, sleep(retryDelayMs(response, attempt)));
+      }
     }
     throw lastError ?? new BisonError(`${what}: failed`);
   }

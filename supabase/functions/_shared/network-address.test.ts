@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import {
   assertPublicHost,
+  dnsResolve,
   isPrivateAddress,
   PrivateAddressError,
   UnresolvableHostError,
@@ -77,4 +78,31 @@ Deno.test("IP literals and localhost are judged without DNS", async () => {
   await assert.rejects(assertPublicHost("http://[::1]:8080/"), PrivateAddressError);
   await assert.rejects(assertPublicHost("http://localhost:8080/"), PrivateAddressError);
   await assertPublicHost("https://203.0.113.9/");
+});
+
+Deno.test("names are resolved by DNS queries, A and AAAA together, as the hosted runtime does", async () => {
+  const asked: string[] = [];
+  const dns = (records: Record<string, string[]>) =>
+    dnsResolve((name, type) => {
+      asked.push(`${name} ${type}`);
+      const found = records[`${name} ${type}`];
+      return found ? Promise.resolve(found) : Promise.reject(new Error(`no ${type} record`));
+    });
+  const both = dns({
+    "send.example.test A": ["203.0.113.7"],
+    "send.example.test AAAA": ["fd00::1"],
+  });
+  assert.deepEqual(await both("Send.Example.Test."), ["203.0.113.7", "fd00::1"]);
+  await assert.rejects(
+    assertPublicHost("https://send.example.test", both),
+    PrivateAddressError,
+    "a private AAAA record is found beside a public A record",
+  );
+  assert.deepEqual(await dns({ "v6.example.test AAAA": ["2001:db8::1"] })("v6.example.test"), [
+    "2001:db8::1",
+  ]);
+  await assert.rejects(dns({})("nowhere.example.test"), /no A record/);
+  asked.length = 0;
+  assert.deepEqual(await dns({})("app.localhost"), ["127.0.0.1", "::1"]);
+  assert.deepEqual(asked, [], "localhost names never reach DNS");
 });

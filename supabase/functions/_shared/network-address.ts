@@ -2,7 +2,10 @@
 // that resolves to this machine, the local network or the cloud's metadata address would turn the
 // API key and every request into a probe of our own infrastructure. Such addresses are refused
 // unless the operator opted the connection in for local development (--allow-private-address).
-import { lookup } from "node:dns/promises";
+//
+// Names are resolved with DNS queries (A and AAAA, Deno.resolveDns), the way Supabase's hosted edge
+// runtime resolves them: its node:dns `lookup` is built on the same queries, not on the system's
+// getaddrinfo, so /etc/hosts plays no part there and must play none here (docs/deploy.md).
 import { isIP } from "node:net";
 
 /** IPv4 ranges that are not public unicast: unspecified, private, shared (CGNAT), loopback,
@@ -63,12 +66,30 @@ export function isPrivateAddress(address: string): boolean {
 
 export type ResolveAddresses = (hostname: string) => Promise<string[]>;
 
-/** The addresses the system resolver (the one fetch uses) gives for a host name or IP literal. */
-export const systemResolve: ResolveAddresses = async (hostname) => {
-  const bare = hostname.replace(/^\[(.*)\]$/, "$1");
-  if (isIP(bare)) return [bare];
-  return (await lookup(bare, { all: true, verbatim: true })).map((entry) => entry.address);
-};
+type DnsQuery = (name: string, type: "A" | "AAAA") => Promise<string[]>;
+
+/**
+ * The addresses of a host name or IP literal: an IP as it is, `localhost` and its subdomains as
+ * loopback (RFC 6761, never asked of DNS), any other name by its A and AAAA records together.
+ * Fails when DNS gives no address.
+ */
+export function dnsResolve(query: DnsQuery = Deno.resolveDns): ResolveAddresses {
+  return async (hostname) => {
+    const bare = hostname.replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "").toLowerCase();
+    if (isIP(bare)) return [bare];
+    if (bare === "localhost" || bare.endsWith(".localhost")) return ["127.0.0.1", "::1"];
+    const answers = await Promise.allSettled([query(bare, "A"), query(bare, "AAAA")]);
+    const addresses = answers.flatMap((answer) =>
+      answer.status === "fulfilled" ? answer.value : []
+    );
+    const failed = answers.find((answer) => answer.status === "rejected");
+    if (!addresses.length && failed) throw (failed as PromiseRejectedResult).reason;
+    return addresses;
+  };
+}
+
+/** How names are resolved by default: DNS queries, as on hosted Supabase. */
+export const systemResolve: ResolveAddresses = dnsResolve();
 
 export class PrivateAddressError extends Error {
   constructor(readonly hostname: string, readonly address: string) {

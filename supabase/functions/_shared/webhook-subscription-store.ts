@@ -15,9 +15,8 @@ export function databaseSubscriptionStore(sql: Sql): DatabaseSubscriptionStore {
     async targets(connectionId = null, workspaceId = null) {
       return await sql<SubscriptionTarget[]>`
         select workspace_id::int, bison_workspace_id::int, workspace_name, connection_id,
-               connection_name, base_url, allow_private_address,
-               private.bison_requests_per_minute(connection_id) as requests_per_minute, api_key,
-               key_kind, webhook_url, last_status
+               connection_name, base_url, allow_private_address, api_key, key_kind, webhook_url,
+               last_status
         from private.webhook_subscription_targets(${connectionId}, ${workspaceId})`;
     },
     async record(check) {

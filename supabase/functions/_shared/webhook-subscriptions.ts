@@ -5,10 +5,12 @@
 import {
   asWorkspace,
   type BisonClient,
+  BisonDeadlineError,
   type KeyLock,
   type WebhookSubscription,
   type WorkspaceKey,
 } from "./bison-client.ts";
+import type { RunDeadline } from "./run-deadline.ts";
 
 /** A workspace whose subscription can be checked (private.webhook_subscription_targets). */
 export interface SubscriptionTarget extends WorkspaceKey {
@@ -18,8 +20,6 @@ export interface SubscriptionTarget extends WorkspaceKey {
   connection_name: string;
   base_url: string;
   allow_private_address: boolean;
-  /** The connection's request budget (private.bison_requests_per_minute). */
-  requests_per_minute: number;
   webhook_url: string;
   /** The last recorded check's outcome; null when the workspace was never checked. */
   last_status: string | null;
@@ -55,7 +55,16 @@ export interface CheckOptions {
   /** The event ids the instance offers, when the caller asked already (else asked per run). */
   eventTypes?: string[];
   onProgress?: (done: number, total: number, check: WorkspaceCheck) => void;
+  /**
+   * The run's deadline: no workspace is started once it is near, and one its deadline cut short
+   * is neither recorded nor returned; both are left for the next run (and the Bison clients from
+   * clientFor should carry its signal).
+   */
+  deadline?: RunDeadline;
 }
+
+/** Time a workspace's check needs at least (a few requests), so none starts with less left. */
+const workspaceCheckReserveMs = 5_000;
 
 /** The name of our subscriptions in Bison (display only: ours are recognised by their URL). */
 export const subscriptionName = (connectionName: string) => `Bison mirror (${connectionName})`;
@@ -125,27 +134,33 @@ export async function reconcileSubscription(
   return { id, changes };
 }
 
-/** Runs tasks with at most `limit` at a time, in order of the input. */
+/**
+ * Runs tasks with at most `limit` at a time, in order of the input, taking no new item once
+ * `stop` says so. The results, in input order, of the tasks that ran; a task may return
+ * undefined for an item it left undone.
+ */
 export async function inParallel<T, R>(
   items: T[],
   limit: number,
-  task: (item: T) => Promise<R>,
+  task: (item: T) => Promise<R | undefined>,
+  stop: () => boolean = () => false,
 ): Promise<R[]> {
-  const results: R[] = new Array(items.length);
+  const results: (R | undefined)[] = new Array(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
+    while (next < items.length && !stop()) {
       const index = next++;
       results[index] = await task(items[index]);
     }
   });
   await Promise.all(workers);
-  return results;
+  return results.filter((result): result is R => result !== undefined);
 }
 
 /**
  * Checks and repairs the subscriptions of every target, records each outcome, and returns them.
- * A workspace never failing another: each failure is recorded against its own workspace.
+ * A workspace never failing another: each failure is recorded against its own workspace. With a
+ * deadline, the targets it left for the next run are missing from what is returned.
  */
 export async function checkWebhookSubscriptions(
   targets: SubscriptionTarget[],
@@ -193,6 +208,7 @@ export async function checkWebhookSubscriptions(
           : options.expectedChange ?? changes.join("; "),
       };
     } catch (error) {
+      if (error instanceof BisonDeadlineError) return undefined;
       check = {
         workspace_id: target.workspace_id,
         bison_workspace_id: target.bison_workspace_id,
@@ -205,5 +221,5 @@ export async function checkWebhookSubscriptions(
     await options.store.record(check);
     options.onProgress?.(++done, targets.length, check);
     return check;
-  });
+  }, () => options.deadline?.near(workspaceCheckReserveMs) ?? false);
 }

@@ -10,19 +10,28 @@
 //   the settlement of a backfill's boundary day once it is over, and interest made to agree with
 //   Bison's interested replies of the recent local days (Bison sends no webhook when a reply is
 //   un-marked or marked again).
+// Every route ends before its caller's timeout (run-deadline.ts): Bison requests, retries and
+// Slack posts stop at the deadline, and what was not done is left for the next run and reported
+// (`left`, `deadline_reached`).
 import { z } from "zod";
 import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
 import { json, readJsonBody } from "../_shared/http.ts";
 import { isDatabaseUnavailable } from "../_shared/database.ts";
-import { asWorkspace, type BisonClient, type BisonReply } from "../_shared/bison-client.ts";
+import {
+  asWorkspace,
+  type BisonClient,
+  BisonDeadlineError,
+  type BisonReply,
+} from "../_shared/bison-client.ts";
+import type { ConnectionCall } from "../_shared/bison-access.ts";
+import { type RunDeadline, runDeadline } from "../_shared/run-deadline.ts";
 import type { HealthStore, InterestedReconciliation, WorkspaceAccess } from "./store.ts";
 
 export interface HealthDeps {
   cronSecret: string | undefined;
   store: HealthStore;
-  clientFor: (baseUrl: string, apiKey: string, requestsPerMinute?: number) => BisonClient;
+  clientFor: (call: ConnectionCall) => BisonClient;
   fetch?: typeof fetch;
-  now?: () => Date;
   log?: (entry: Record<string, unknown>) => void;
 }
 
@@ -32,16 +41,10 @@ const catchUpSchema = z.object({
 }).strict();
 const reconcileSchema = z.object({ workspace_id: z.number().int().positive().optional() }).strict();
 
-/** The calendar date in a time zone, YYYY-MM-DD. */
-export function localDate(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, dateStyle: "short" }).format(at);
-}
-
-export function previousDay(day: string): string {
-  const date = new Date(`${day}T00:00:00Z`);
-  date.setUTCDate(date.getUTCDate() - 1);
-  return date.toISOString().slice(0, 10);
-}
+/** A Slack post or a heartbeat waits at most this long. */
+const postTimeoutMs = 10_000;
+/** What reconciling one workspace needs at least (a few Bison requests): none starts with less. */
+const workspaceReserveMs = 10_000;
 
 /** A REST reply replayed as the LEAD_INTERESTED webhook it stands for (same natural ids). */
 export function interestedEventFromReply(
@@ -79,21 +82,40 @@ export function interestedEventFromReply(
 
 export function createHealthHandler(deps: HealthDeps): (request: Request) => Promise<Response> {
   const log = deps.log ?? ((entry) => console.error(JSON.stringify(entry)));
-  const now = deps.now ?? (() => new Date());
   const doFetch = deps.fetch ?? fetch;
 
-  async function deliverAlerts() {
+  const clientFor = (access: WorkspaceAccess, deadline: RunDeadline) =>
+    deps.clientFor({
+      baseUrl: access.base_url,
+      apiKey: access.api_key,
+      connectionId: access.connection_id,
+      signal: deadline.signal,
+    });
+  const postSignal = (deadline: RunDeadline) =>
+    AbortSignal.any([AbortSignal.timeout(postTimeoutMs), deadline.signal]);
+
+  async function deliverAlerts(deadline: RunDeadline) {
     const url = await deps.store.slackWebhookUrl();
     const alerts = url ? await deps.store.claimAlerts() : [];
     let sent = 0;
     let failed = false;
-    for (const alert of alerts) {
+    for (const [index, alert] of alerts.entries()) {
+      if (deadline.near(postTimeoutMs)) {
+        // No time to wait for Slack: the rest go out with the next run.
+        await deps.store.releaseAlerts(alerts.slice(index).map(({ id }) => id));
+        return {
+          slack: "configured",
+          alerts_sent: sent,
+          alerts_left: alerts.length - index,
+          failed: true,
+        };
+      }
       try {
         const response = await doFetch(url!, {
           method: "POST",
           headers: { "content-type": "application/json" },
           body: JSON.stringify(alert.message),
-          signal: AbortSignal.timeout(10_000),
+          signal: postSignal(deadline),
         });
         await response.body?.cancel();
         if (!response.ok) throw new Error(`Slack answered ${response.status}`);
@@ -106,16 +128,21 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
         break; // Slack is down: keep the order, try everything again next run
       }
     }
-    return { slack: url ? "configured" : "not configured", alerts_sent: sent, failed };
+    return {
+      slack: url ? "configured" : "not configured",
+      alerts_sent: sent,
+      alerts_left: 0,
+      failed,
+    };
   }
 
   /** Pings the dead man's switch; its URL holds a secret, so it is never logged. */
-  async function pingHeartbeat(alertsFailed: boolean): Promise<string> {
+  async function pingHeartbeat(alertsFailed: boolean, deadline: RunDeadline): Promise<string> {
     const url = await deps.store.heartbeatUrl();
     if (!url) return "not configured";
     if (alertsFailed) return "withheld: alerts could not be delivered";
     try {
-      const response = await doFetch(url, { method: "GET", signal: AbortSignal.timeout(10_000) });
+      const response = await doFetch(url, { method: "GET", signal: postSignal(deadline) });
       await response.body?.cancel();
       if (response.ok) return "sent";
       log({ level: "warn", msg: "heartbeat refused", status: response.status });
@@ -126,18 +153,20 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     }
   }
 
-  async function catchUp(input: z.infer<typeof catchUpSchema>) {
+  async function catchUp(input: z.infer<typeof catchUpSchema>, deadline: RunDeadline) {
     const [access] = await deps.store.workspaceAccess(input.workspace_id);
     if (!access) return json(404, { error: `workspace ${input.workspace_id} has no API key` });
     const figures = { repliesSeen: 0, repliesIngested: 0, error: null as string | null };
     let statsDay: string | null = null;
+    let repliesLeft = 0;
     try {
       await deps.store.requestPoll(access.workspace_id);
-      const client = deps.clientFor(access.base_url, access.api_key, access.requests_per_minute);
-      const since = await deps.store.lastInterestedReplyAt(access.workspace_id);
+      const client = clientFor(access, deadline);
       // A day of overlap: anything already stored is a duplicate and changes nothing.
-      const horizon = since ? since.getTime() - 86_400_000 : null;
-      statsDay = localDate(now(), access.timezone);
+      const since = await deps.store.interestedReplayHorizon(access.workspace_id);
+      const horizon = since ? since.getTime() : null;
+      // Today in the workspace's reporting zone, as the database counts days.
+      statsDay = access.today;
       const day = statsDay;
       const { items, stats } = await asWorkspace(
         client,
@@ -156,7 +185,13 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
         ? items
         : items.filter((reply) => !(Date.parse(reply.date_received ?? "") < horizon));
       figures.repliesSeen = recent.length;
-      for (const reply of recent) {
+      for (const [index, reply] of recent.entries()) {
+        if (deadline.near()) {
+          repliesLeft = recent.length - index;
+          throw new BisonDeadlineError(
+            `the run's deadline came with ${repliesLeft} replies still to replay`,
+          );
+        }
         const outcome = await deps.store.ingestEvent(
           access.connection_id,
           interestedEventFromReply(access, reply),
@@ -174,20 +209,27 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
       replies_ingested: figures.repliesIngested,
       stats_day: statsDay,
       poll_requested: true,
+      deadline_reached: deadline.signal.aborted || repliesLeft > 0,
       ...(figures.error ? { error: figures.error } : {}),
     });
   }
 
-  async function reconcile(input: z.infer<typeof reconcileSchema>) {
+  async function reconcile(input: z.infer<typeof reconcileSchema>, deadline: RunDeadline) {
     const workspaces = await deps.store.workspaceAccess(input.workspace_id ?? null);
     const failed: { workspace_id: number; error: string }[] = [];
     const interested: ({ workspace_id: number } & InterestedReconciliation)[] = [];
+    const left: number[] = [];
     let settled = 0;
     for (const access of workspaces) {
-      const day = previousDay(localDate(now(), access.timezone));
+      if (deadline.near(workspaceReserveMs)) {
+        left.push(access.workspace_id);
+        continue;
+      }
+      // The workspace's last complete local day, as the database counts days.
+      const day = access.last_complete_day;
       try {
         const since = await deps.store.interestedWindowStart(access.workspace_id);
-        const client = deps.clientFor(access.base_url, access.api_key, access.requests_per_minute);
+        const client = clientFor(access, deadline);
         // The day a backfill ended, once over, is settled with Bison's series for the whole day.
         const boundary = await deps.store.backfillBoundaryToSettle(access.workspace_id);
         const { stats, boundaryCounts, replies } = await asWorkspace(
@@ -234,7 +276,8 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
           ),
         });
       } catch (error) {
-        failed.push({ workspace_id: access.workspace_id, error: (error as Error).message });
+        if (error instanceof BisonDeadlineError) left.push(access.workspace_id);
+        else failed.push({ workspace_id: access.workspace_id, error: (error as Error).message });
       }
     }
     return json(200, {
@@ -242,6 +285,8 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
       boundary_days_settled: settled,
       failed,
       interested,
+      /** Workspaces the run's deadline left for the next reconciliation. */
+      left,
     });
   }
 
@@ -252,19 +297,24 @@ export function createHealthHandler(deps: HealthDeps): (request: Request) => Pro
     if (!["", "catch-up", "reconcile"].includes(route)) {
       return json(404, { error: `no route ${route}: use /catch-up or /reconcile` });
     }
+    const deadline = runDeadline(request);
     try {
       if (route === "") {
         const summary = await deps.store.runChecks();
-        const { failed, ...delivery } = await deliverAlerts();
+        const { failed, ...delivery } = await deliverAlerts(deadline);
         await deps.store.recordFunctionRun();
-        return json(200, { ...summary, ...delivery, heartbeat: await pingHeartbeat(failed) });
+        return json(200, {
+          ...summary,
+          ...delivery,
+          heartbeat: await pingHeartbeat(failed, deadline),
+        });
       }
       if (route === "catch-up") {
         const input = await readJsonBody(request, catchUpSchema);
-        return "refusal" in input ? input.refusal : await catchUp(input.data);
+        return "refusal" in input ? input.refusal : await catchUp(input.data, deadline);
       }
       const input = await readJsonBody(request, reconcileSchema);
-      return "refusal" in input ? input.refusal : await reconcile(input.data);
+      return "refusal" in input ? input.refusal : await reconcile(input.data, deadline);
     } catch (error) {
       log({ level: "error", msg: "health run failed", error: (error as Error).message });
       return isDatabaseUnavailable(error)

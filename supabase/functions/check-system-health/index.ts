@@ -1,5 +1,5 @@
 import { connectDatabase } from "../_shared/database.ts";
-import { bisonClientFactory } from "../_shared/bison-access.ts";
+import { connectionClients } from "../_shared/bison-access.ts";
 import { createHealthHandler } from "./handler.ts";
 import { databaseHealthStore } from "./store.ts";
 
@@ -7,5 +7,5 @@ const sql = connectDatabase("check-system-health");
 Deno.serve(createHealthHandler({
   cronSecret: Deno.env.get("CRON_SECRET"),
   store: databaseHealthStore(sql),
-  clientFor: bisonClientFactory(sql),
+  clientFor: connectionClients(sql),
 }));

@@ -14,8 +14,10 @@ export interface WorkspaceAccess extends WorkspaceKey {
   connection_id: string;
   base_url: string;
   timezone: string;
-  /** The connection's request budget (private.bison_requests_per_minute). */
-  requests_per_minute: number;
+  /** Today in the workspace's reporting zone (private.local_day), YYYY-MM-DD. */
+  today: string;
+  /** The last local day that is over (the day before today), YYYY-MM-DD. */
+  last_complete_day: string;
 }
 
 export interface PendingAlert {
@@ -40,11 +42,14 @@ export interface HealthStore {
   claimAlerts(): Promise<PendingAlert[]>;
   alertSent(id: number): Promise<void>;
   alertFailed(id: number, error: string): Promise<void>;
+  /** Gives claimed alerts back unsent (no time was left to post them): the next run sends them. */
+  releaseAlerts(ids: number[]): Promise<void>;
   slackWebhookUrl(): Promise<string | null>;
   workspaceAccess(workspaceId: number | null): Promise<WorkspaceAccess[]>;
   /** Holds the lock every run shares on a super-admin key while it is switched and used. */
   withKeyLock: KeyLock;
-  lastInterestedReplyAt(workspaceId: number): Promise<Date | null>;
+  /** Where a catch-up's replay of interested replies starts: a day before the last one stored. */
+  interestedReplayHorizon(workspaceId: number): Promise<Date | null>;
   ingestEvent(connectionId: string, payload: Record<string, unknown>): Promise<string>;
   saveStats(workspaceId: number, day: string, stats: WorkspaceStats): Promise<void>;
   /** Where the interested reconciliation of a workspace starts (its window's first local day). */
@@ -100,6 +105,10 @@ export function databaseHealthStore(sql: Sql): HealthStore {
       await sql`update private.health_alerts set claimed_until = null, last_error = ${error}
                 where id = ${id}`;
     },
+    async releaseAlerts(ids) {
+      await sql`update private.health_alerts set claimed_until = null
+                where id = any(${ids}::bigint[]) and sent_at is null`;
+    },
     async slackWebhookUrl() {
       const [row] = await sql`
         select decrypted_secret from vault.decrypted_secrets where name = 'slack_webhook_url'`;
@@ -107,15 +116,17 @@ export function databaseHealthStore(sql: Sql): HealthStore {
     },
     async workspaceAccess(workspaceId) {
       return await sql<WorkspaceAccess[]>`
-        select workspace_id::int, bison_workspace_id::int, connection_id, base_url, api_key,
-               key_kind, timezone,
-               private.bison_requests_per_minute(connection_id) as requests_per_minute
-        from private.workspace_api_access(${workspaceId})`;
+        select a.workspace_id::int, a.bison_workspace_id::int, a.connection_id, a.base_url,
+               a.api_key, a.key_kind, a.timezone, p.today::text as today,
+               p.start::text as last_complete_day
+        from private.workspace_api_access(${workspaceId}) a
+        cross join lateral private.reporting_period(a.workspace_id, 1,
+          private.local_day(a.workspace_id, now())) p`;
     },
     withKeyLock: (apiKey, work) => withKeyLock(sql, apiKey, work),
-    async lastInterestedReplyAt(workspaceId) {
+    async interestedReplayHorizon(workspaceId) {
       const [row] = await sql`
-        select max(received_at) as at from public.replies
+        select max(received_at) - interval '1 day' as at from public.replies
         where workspace_id = ${workspaceId} and interested`;
       return row.at ?? null;
     },
@@ -141,7 +152,7 @@ export function databaseHealthStore(sql: Sql): HealthStore {
       const [row] = await sql`
         select p.start::timestamp at time zone p.timezone as since
         from private.reporting_period(${workspaceId},
-          private.setting_numeric('interested_reconciliation_days', 14)::integer) p`;
+          private.setting_numeric('interested_reconciliation_days')::integer) p`;
       return row.since;
     },
     async reconcileInterested(workspaceId, since, interestedReplyIds) {

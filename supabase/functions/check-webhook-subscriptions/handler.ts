@@ -2,7 +2,8 @@
 // every workspace's webhook subscription in Bison is compared with what its connection needs and
 // repaired where it differs (registered again, updated with PUT, duplicates removed). Outcomes
 // are recorded per workspace; repairs are queued for Slack once. Body: {connection_id?,
-// workspace_id?} to check fewer.
+// workspace_id?} to check fewer. The run ends before its caller's timeout (run-deadline.ts):
+// workspaces it had no time for are left for the next run and listed in `left`.
 import { z } from "zod";
 import { refuseUnlessCronPost } from "../_shared/cron-auth.ts";
 import { json, readJsonBody } from "../_shared/http.ts";
@@ -13,11 +14,13 @@ import {
   type SubscriptionTarget,
 } from "../_shared/webhook-subscriptions.ts";
 import type { DatabaseSubscriptionStore } from "../_shared/webhook-subscription-store.ts";
+import { runDeadline } from "../_shared/run-deadline.ts";
 
 export interface CheckWebhooksDeps {
   cronSecret: string | undefined;
   store: DatabaseSubscriptionStore;
-  clientFor: (target: SubscriptionTarget) => BisonClient;
+  /** A client for the target's workspace whose requests end at the run's deadline (signal). */
+  clientFor: (target: SubscriptionTarget, signal: AbortSignal) => BisonClient;
   concurrency?: number;
   log?: (entry: Record<string, unknown>) => void;
 }
@@ -34,6 +37,7 @@ export function createCheckWebhooksHandler(
   return async (request) => {
     const refused = refuseUnlessCronPost(request, deps.cronSecret);
     if (refused) return refused;
+    const deadline = runDeadline(request);
     const input = await readJsonBody(request, bodySchema);
     if ("refusal" in input) return input.refusal;
     try {
@@ -43,9 +47,11 @@ export function createCheckWebhooksHandler(
       );
       const checks = await checkWebhookSubscriptions(targets, {
         store: deps.store,
-        clientFor: deps.clientFor,
+        clientFor: (target) => deps.clientFor(target, deadline.signal),
         concurrency: deps.concurrency,
+        deadline,
       });
+      const checked = new Set(checks.map((check) => check.workspace_id));
       const announced = await deps.store.announceRepairs();
       const summary = {
         workspaces: checks.length,
@@ -55,6 +61,9 @@ export function createCheckWebhooksHandler(
         failed: checks.filter((check) => check.outcome === "failed")
           .map(({ workspace_id, detail }) => ({ workspace_id, error: detail })),
         repairs_announced: announced,
+        /** Workspaces the run's deadline left for the next run. */
+        left: targets.filter((target) => !checked.has(target.workspace_id))
+          .map(({ workspace_id }) => workspace_id),
       };
       log({
         level: "info",
@@ -62,6 +71,7 @@ export function createCheckWebhooksHandler(
         workspaces: summary.workspaces,
         repaired: summary.repaired.length,
         failed: summary.failed.length,
+        left: summary.left.length,
       });
       return json(200, summary);
     } catch (error) {

@@ -1,16 +1,19 @@
 import { connectDatabase } from "../_shared/database.ts";
-import { createBisonClient } from "../_shared/bison-client.ts";
+import { connectionClients } from "../_shared/bison-access.ts";
 import { databaseSubscriptionStore } from "../_shared/webhook-subscription-store.ts";
 import { createCheckWebhooksHandler } from "./handler.ts";
 
+const sql = connectDatabase("check-webhook-subscriptions");
+const clientFor = connectionClients(sql);
 Deno.serve(createCheckWebhooksHandler({
   cronSecret: Deno.env.get("CRON_SECRET"),
-  store: databaseSubscriptionStore(connectDatabase("check-webhook-subscriptions")),
-  clientFor: (target) =>
-    createBisonClient({
+  store: databaseSubscriptionStore(sql),
+  clientFor: (target, signal) =>
+    clientFor({
       baseUrl: target.base_url,
       apiKey: target.api_key,
+      connectionId: target.connection_id,
       allowPrivateAddress: target.allow_private_address,
-      requestsPerMinute: target.requests_per_minute,
+      signal,
     }),
 }));

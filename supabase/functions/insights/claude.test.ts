@@ -66,7 +66,7 @@ Deno.test("sends the facts with a forced tool whose schema asks for 3-5 grounded
   const result = await generate({ facts });
   assert.deepEqual(result.items.map((item) => item.key), ["a", "b", "c"]);
   assert.equal(result.model, "claude-answering-model");
-  assert.equal(result.dropped, 0);
+  assert.deepEqual(result.dropped, { unknown_fact: 0, ungrounded: 0 });
 
   assert.equal(requests.length, 1);
   const [{ url, headers, body }] = requests;
@@ -100,7 +100,41 @@ Deno.test("an insight citing an unknown fact is dropped; the rest are kept", asy
     })]);
   const result = await generate({ facts });
   assert.deepEqual(result.items.map((item) => item.key), ["a", "c"]);
-  assert.equal(result.dropped, 1);
+  assert.deepEqual(result.dropped, { unknown_fact: 1, ungrounded: 0 });
+});
+
+Deno.test("an insight inventing a number is dropped and counted; the grounded ones are kept", async () => {
+  const said = (key: string, value: string, factIds: string[]) => ({
+    ...insight(key, factIds),
+    value,
+  });
+  const { generate } = scripted([() =>
+    message({
+      insights: [
+        said("volume", "1,000 emails sent, against 800 before.", ["sends"]),
+        said("invented", "1,000 emails sent, so about 4,000 by month end.", ["sends"]),
+        said("rate", "Reply rate 2.40% against 1.25%.", ["reply_rate"]),
+        said("uncited", "Reply rate 2.4% on 1,000 sends.", ["reply_rate"]),
+      ],
+    })]);
+  const result = await generate({ facts });
+  assert.deepEqual(result.items.map((item) => item.key), ["volume", "rate"]);
+  assert.deepEqual(result.dropped, { unknown_fact: 0, ungrounded: 2 });
+});
+
+Deno.test("an answer whose every insight writes what its facts do not hold is asked for again", async () => {
+  const invented = () =>
+    message({
+      insights: ["a", "b", "c"].map((key) => ({ ...insight(key), value: `${key}: 12,345 sends` })),
+    });
+  const { generate, requests } = scripted([invented, valid]);
+  const result = await generate({ facts });
+  assert.deepEqual(result.items.map((item) => item.key), ["a", "b", "c"]);
+  assert.match(
+    JSON.stringify(requests[1].body),
+    /wrote a number or claim its facts do not hold/,
+    "the second request says what was wrong",
+  );
 });
 
 Deno.test("a malformed answer is asked for again, saying what was wrong", async () => {

@@ -1,7 +1,8 @@
 // Insights written by Claude from the facts, through @anthropic-ai/sdk. Only aggregates are sent
 // (the facts; never reply text, which is personal data and a prompt-injection surface). A tool
 // whose JSON schema asks for 3-5 insights is forced; the answer is validated with zod, insights
-// citing a fact that does not exist are dropped, and a malformed answer is asked for once more
+// citing a fact that does not exist, or writing a number or claim their facts do not hold
+// (grounding.ts), are dropped and counted, and a malformed answer is asked for once more
 // before giving up. Overloaded (529), rate-limited (429) and other transient failures are retried
 // with exponential backoff, honouring Retry-After within a bound; everything has a deadline.
 //
@@ -13,9 +14,9 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { z } from "zod";
 import { retryAfterMs } from "../_shared/http.ts";
+import { type Dropped, keepGrounded } from "./grounding.ts";
 import {
   type Fact,
-  factIds,
   type Generation,
   type GenerationInput,
   type Generator,
@@ -63,6 +64,8 @@ export const systemPrompt = [
   "",
   "Rules:",
   "- Use only numbers that appear in the facts. Never invent, estimate or extrapolate a number.",
+  "  Every number, date and hour you write must be a value of a fact you cite; an insight that",
+  "  writes one that is not is discarded.",
   "- Rates are percentages of emails sent. 'previous' is the period of equal length just before;",
   "  'baseline_90d' is the workspace's own baseline_days days before the period; 'typical' is the",
   "  usual cold-email range.",
@@ -150,10 +153,10 @@ const answerSchema = z.object({
 });
 
 export type ParsedAnswer =
-  | { ok: true; items: Insight[]; dropped: number }
+  | { ok: true; items: Insight[]; dropped: Dropped }
   | { ok: false; problem: string };
 
-/** Validates the tool call; drops insights citing unknown facts. */
+/** Validates the tool call; drops insights that cite unknown facts or say what facts do not. */
 export function parseAnswer(message: Anthropic.Messages.Message, facts: Fact[]): ParsedAnswer {
   const call = (message.content ?? []).find(
     (block): block is Anthropic.Messages.ToolUseBlock =>
@@ -166,14 +169,16 @@ export function parseAnswer(message: Anthropic.Messages.Message, facts: Fact[]):
     const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
     return { ok: false, problem: `${where}${issue.message}` };
   }
-  const known = factIds(facts);
-  const items = parsed.data.insights.filter((insight) =>
-    insight.fact_ids.every((id) => known.has(id))
-  );
+  const { items, dropped } = keepGrounded(parsed.data.insights, facts);
   if (items.length === 0) {
-    return { ok: false, problem: "every insight cited a fact id that does not exist" };
+    return {
+      ok: false,
+      problem: dropped.ungrounded
+        ? "every insight cited an unknown fact or wrote a number or claim its facts do not hold"
+        : "every insight cited a fact id that does not exist",
+    };
   }
-  return { ok: true, items, dropped: parsed.data.insights.length - items.length };
+  return { ok: true, items, dropped };
 }
 
 const defaultSleep = (ms: number, signal: AbortSignal) =>

@@ -88,7 +88,7 @@ const claudeAnswer: Generator = () =>
       { key: "k3", value: "v3", metric: "interested_rate", trend: "up", fact_ids: ["sends"] },
     ],
     model: "claude-test-model",
-    dropped: 0,
+    dropped: { unknown_fact: 0, ungrounded: 0 },
   });
 
 function handlerWith(
@@ -303,12 +303,12 @@ Deno.test("log lines carry neither tokens nor the cron secret; dropped insights 
       Promise.resolve({
         items: [{ key: "k", value: "v", metric: "m", trend: "neutral", fact_ids: ["sends"] }],
         model: "m",
-        dropped: 2,
+        dropped: { unknown_fact: 1, ungrounded: 2 },
       }),
   });
   await handler(post({ workspace_id: 7 }, asUser));
   await handler(post({ workspace_id: 7 }, { "x-cron-secret": cronSecret }));
-  assert.ok(lines.some((line) => line.includes('"dropped":2')));
+  assert.ok(lines.some((line) => line.includes('"unknown_fact":1,"ungrounded":2')));
   for (const line of lines) {
     assert.ok(!line.includes(userToken));
     assert.ok(!line.includes(cronSecret));

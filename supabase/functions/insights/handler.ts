@@ -207,11 +207,13 @@ export function createInsightsHandler(deps: InsightsDeps): (request: Request) =>
         log({ level: "error", msg: "insight generator crashed", error: (error as Error).message });
         return reply(500, { error: "internal error" });
       }
-      if (generation.dropped > 0) {
+      if (generation.dropped.unknown_fact || generation.dropped.ungrounded) {
+        // Counts only: never the insight's text or the facts.
         log({
           level: "warn",
-          msg: "dropped insights citing unknown facts",
-          dropped: generation.dropped,
+          msg: "dropped insights their facts do not hold",
+          ...generation.dropped,
+          source: deps.claude ? "claude" : "rules",
           workspace_id: prepared.workspaceId,
         });
       }

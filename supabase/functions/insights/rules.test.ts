@@ -2,17 +2,19 @@
 // hour in their text found in the facts they cite, periods named by their bounds, and advice
 // that matches what the facts say.
 import assert from "node:assert/strict";
-import { rulesInsights, trendOf } from "./rules.ts";
+import { rulesInsights } from "./rules.ts";
 import type { Fact } from "./types.ts";
-import { ungrounded } from "../tests/insights/grounding.ts";
+import { ungrounded } from "./grounding.ts";
 
-const rate = (current: number | null, previous: number | null, extra = {}) => ({
+const rate = (current: number | null, previous: number | null, trend: string, extra = {}) => ({
   current_pct: current,
   previous_pct: previous,
   baseline_90d_pct: 2,
   typical_low_pct: 1,
   typical_high_pct: 5,
   versus_typical: current === null ? null : "within",
+  trend,
+  trend_threshold_pct: 5,
   ...extra,
 });
 
@@ -33,21 +35,25 @@ const busy: Fact[] = [
   {
     id: "sends",
     kind: "volume",
-    numbers: { current: 12000, previous: 10000, change: 2000, change_pct: 20 },
+    numbers: { current: 12000, previous: 10000, change: 2000, change_pct: 20, trend: "up" },
   },
   { id: "replies", kind: "volume", numbers: { current: 240, previous: 250 } },
   { id: "interested", kind: "volume", numbers: { current: 30, previous: 20 } },
   { id: "bounces", kind: "volume", numbers: { current: 360, previous: 100 } },
-  { id: "reply_rate", kind: "rate", numbers: rate(2, 2.5) },
+  { id: "reply_rate", kind: "rate", numbers: rate(2, 2.5, "down") },
   {
     id: "interested_rate",
     kind: "rate",
-    numbers: rate(0.25, 0.2, { typical_low_pct: 0.1, typical_high_pct: 1 }),
+    numbers: rate(0.25, 0.2, "up", { typical_low_pct: 0.1, typical_high_pct: 1 }),
   },
   {
     id: "bounce_rate",
     kind: "rate",
-    numbers: rate(3, 1, { typical_low_pct: 0, typical_high_pct: 2, versus_typical: "above" }),
+    numbers: rate(3, 1, "up", {
+      typical_low_pct: 0,
+      typical_high_pct: 2,
+      versus_typical: "above",
+    }),
   },
   {
     id: "best_campaign",
@@ -156,8 +162,8 @@ Deno.test("sends today count: the period says it includes today and its bounds",
   const facts: Fact[] = [
     period(14, "2026-11-09", "2026-11-22"),
     { id: "sends", kind: "volume", numbers: { current: 193, previous: 0, change_pct: null } },
-    { id: "reply_rate", kind: "rate", numbers: rate(1.04, null) },
-    { id: "interested_rate", kind: "rate", numbers: rate(0, null) },
+    { id: "reply_rate", kind: "rate", numbers: rate(1.04, null, "down") },
+    { id: "interested_rate", kind: "rate", numbers: rate(0, null, "down") },
   ];
   const [volume] = assertGrounded(facts);
   assert.equal(
@@ -171,8 +177,8 @@ Deno.test("nothing sent: still three insights, saying there is nothing to judge"
   const idle: Fact[] = [
     period(7, "2026-11-16", "2026-11-22", false),
     { id: "sends", kind: "volume", numbers: { current: 0, previous: 0, change_pct: null } },
-    { id: "reply_rate", kind: "rate", numbers: rate(null, null) },
-    { id: "interested_rate", kind: "rate", numbers: rate(null, null) },
+    { id: "reply_rate", kind: "rate", numbers: rate(null, null, "neutral") },
+    { id: "interested_rate", kind: "rate", numbers: rate(null, null, "neutral") },
   ];
   const items = assertGrounded(idle);
   assert.equal(items.length, 3);
@@ -229,11 +235,19 @@ Deno.test("the grounding check catches a number, a claim or a day the facts do n
   ]);
 });
 
-Deno.test("trend: more than 5 % either way moves it", () => {
-  assert.equal(trendOf(106, 100), "up");
-  assert.equal(trendOf(104, 100), "neutral");
-  assert.equal(trendOf(94, 100), "down");
-  assert.equal(trendOf(1, 0), "up");
-  assert.equal(trendOf(0, 0), "neutral");
-  assert.equal(trendOf(null, 3), "neutral");
+Deno.test("the trend is the one the facts state, never worked out again from the numbers", () => {
+  // A 20 % rise the database judged level (its threshold set to 25 %): the rules say level too.
+  const level = busy.map((fact) =>
+    fact.id === "sends" || fact.id === "reply_rate"
+      ? { ...fact, numbers: { ...fact.numbers, trend: "neutral", trend_threshold_pct: 25 } }
+      : fact
+  );
+  const items = rulesInsights(level);
+  assert.equal(items[0].metric, "emails_sent");
+  assert.equal(items[0].trend, "neutral");
+  assert.equal(items[1].trend, "neutral");
+  const unstated = busy.map((fact) =>
+    fact.id === "sends" ? { ...fact, numbers: { current: 12000, previous: 10000 } } : fact
+  );
+  assert.equal(rulesInsights(unstated)[0].trend, "neutral", "no stated trend: neutral");
 });

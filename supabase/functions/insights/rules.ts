@@ -2,9 +2,11 @@
 // or a deliberate choice): the same facts, turned into 3-5 insights by fixed rules. Every number
 // in the text is copied from the facts it cites, every period is named by its bounds (the period
 // fact), and advice only names what the facts show (burnt or disconnected mailboxes). No
-// threshold is written here: the facts carry the ones the database used.
+// threshold is written here: the facts carry the ones the database used, and each volume and
+// rate its trend (private.insight_trend, insight_trend_threshold_pct).
 import type { Fact, Generation, Insight, Trend } from "./types.ts";
-import { maxInsights } from "./types.ts";
+import { maxInsights, trends } from "./types.ts";
+import { keepGrounded } from "./grounding.ts";
 
 type Numbers = Record<string, unknown>;
 
@@ -22,15 +24,11 @@ const text = (numbers: Numbers | undefined, key: string): string | null => {
 const show = (value: number) => value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 const pct = (value: number) => `${show(value)}%`;
 
-/** Up or down when the change is more than 5 % of the earlier value; neutral otherwise. */
-export function trendOf(current: number | null, previous: number | null): Trend {
-  if (current === null || previous === null) return "neutral";
-  if (previous === 0) return current > 0 ? "up" : "neutral";
-  const change = (current - previous) / Math.abs(previous);
-  if (change > 0.05) return "up";
-  if (change < -0.05) return "down";
-  return "neutral";
-}
+/** The trend the fact states (neutral when it states none). */
+const trendOf = (numbers: Numbers | undefined): Trend => {
+  const value = text(numbers, "trend");
+  return (trends as readonly string[]).includes(value ?? "") ? value as Trend : "neutral";
+};
 
 /** How a sentence names the period: its days and bounds, as the period fact states them. */
 interface Period {
@@ -77,7 +75,7 @@ function volumeInsight(facts: Map<string, Numbers>, period: Period): Insight | n
     key: "Sending volume",
     value: `${show(current)} emails sent ${period.within}, ${comparison}.${advice}`,
     metric: "emails_sent",
-    trend: trendOf(current, previous),
+    trend: trendOf(sends),
     fact_ids: withPeriod(["sends"], facts),
   };
 }
@@ -130,7 +128,7 @@ function rateInsight(
     key,
     value: sentence,
     metric: rateId,
-    trend: trendOf(current, previous ?? baseline),
+    trend: trendOf(rate),
     fact_ids: withPeriod(facts.has(countId) ? [rateId, countId] : [rateId], facts),
   };
 }
@@ -148,7 +146,7 @@ function bounceInsight(facts: Map<string, Numbers>, period: Period): Insight | n
       pct(high)
     } that keeps sending domains healthy: verify the lead lists and rest the mailboxes that bounce.`,
     metric: "bounce_rate",
-    trend: trendOf(current, num(rate, "previous_pct")),
+    trend: trendOf(rate),
     fact_ids: withPeriod(
       facts.has("bounces") ? ["bounce_rate", "bounces"] : ["bounce_rate"],
       facts,
@@ -293,5 +291,6 @@ export function rulesInsights(facts: Fact[]): Insight[] {
     .slice(0, maxInsights);
 }
 
+/** The rules' insights, checked like Claude's: one that its facts do not hold is dropped. */
 export const rulesGenerator = (input: { facts: Fact[] }): Promise<Generation> =>
-  Promise.resolve({ items: rulesInsights(input.facts), model: null, dropped: 0 });
+  Promise.resolve({ ...keepGrounded(rulesInsights(input.facts), input.facts), model: null });

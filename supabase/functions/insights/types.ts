@@ -1,6 +1,7 @@
 // What the insights function works with: facts (aggregates from public.workspace_insight_facts),
 // insights (what is stored and shown), and the error a model failure becomes.
 import { z } from "zod";
+import type { Dropped } from "./grounding.ts";
 
 /** One row of public.workspace_insight_facts: an id an insight can cite, and its numbers. */
 export interface Fact {
@@ -45,8 +46,8 @@ export interface Generation {
   items: Insight[];
   /** The model that answered; null for the deterministic rules. */
   model: string | null;
-  /** Insights the model wrote that cited a fact that does not exist (dropped). */
-  dropped: number;
+  /** Insights dropped before storing because their facts do not hold what they say (grounding.ts). */
+  dropped: Dropped;
 }
 
 export type Generator = (input: GenerationInput) => Promise<Generation>;
@@ -64,9 +65,4 @@ export class ModelError extends Error {
     super(message);
     this.name = "ModelError";
   }
-}
-
-/** The ids of the facts, to check citations against. */
-export function factIds(facts: Fact[]): Set<string> {
-  return new Set(facts.map((fact) => fact.id));
 }

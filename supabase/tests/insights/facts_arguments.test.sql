@@ -50,8 +50,9 @@ select is(
   (select numbers from public.workspace_insight_facts(900021) where fact_id = 'reply_rate'),
   '{"current_pct": null, "previous_pct": null, "baseline_90d_pct": null,
     "baseline_90d_sends": 0, "sends": 0, "typical_low_pct": 1.0, "typical_high_pct": 5.0,
-    "versus_typical": null}'::jsonb,
-  'rates on zero volume are null, never a division by zero');
+    "versus_typical": null, "compared_with": null, "change_pct": null, "trend": "neutral",
+    "trend_threshold_pct": 5}'::jsonb,
+  'rates on zero volume are null, never a division by zero, and trend nowhere');
 
 select * from finish();
 rollback;

@@ -95,33 +95,41 @@ select is((select numbers - 'today' from ws_facts where fact_id = 'period'), '{
   'period: local days in the workspace time zone, half-open, with its bounds stated');
 
 select is((select numbers from ws_facts where fact_id = 'sends'),
-  '{"current": 1000, "previous": 800, "change": 200, "change_pct": 25.00}'::jsonb,
-  'sends: 400 + 600 against 800 (period_end''s own day and other workspaces excluded)');
+  '{"current": 1000, "previous": 800, "change": 200, "change_pct": 25.00, "trend": "up",
+    "trend_threshold_pct": 5}'::jsonb,
+  'sends: 400 + 600 against 800 (period_end''s own day and other workspaces excluded), up by '
+  'more than insight_trend_threshold_pct');
 select is((select numbers from ws_facts where fact_id = 'replies'),
-  '{"current": 24, "previous": 10, "change": 14, "change_pct": 140.00}'::jsonb, 'replies');
+  '{"current": 24, "previous": 10, "change": 14, "change_pct": 140.00, "trend": "up", "trend_threshold_pct": 5}'::jsonb,
+  'replies');
 select is((select numbers from ws_facts where fact_id = 'interested'),
-  '{"current": 6, "previous": 3, "change": 3, "change_pct": 100.00}'::jsonb, 'interested');
+  '{"current": 6, "previous": 3, "change": 3, "change_pct": 100.00, "trend": "up", "trend_threshold_pct": 5}'::jsonb,
+  'interested');
 select is((select numbers from ws_facts where fact_id = 'bounces'),
-  '{"current": 10, "previous": 20, "change": -10, "change_pct": -50.00}'::jsonb, 'bounces');
+  '{"current": 10, "previous": 20, "change": -10, "change_pct": -50.00, "trend": "down", "trend_threshold_pct": 5}'::jsonb,
+  'bounces: down');
 select is((select numbers from ws_facts where fact_id = 'unsubscribes'),
-  '{"current": 3, "previous": 0, "change": 3, "change_pct": null}'::jsonb,
-  'unsubscribes: no change_pct against a previous period of zero');
+  '{"current": 3, "previous": 0, "change": 3, "change_pct": null, "trend": "up", "trend_threshold_pct": 5}'::jsonb,
+  'unsubscribes: no change_pct against a previous period of zero, up from nothing');
 
 select is((select numbers from ws_facts where fact_id = 'reply_rate'), '{
   "current_pct": 2.40, "previous_pct": 1.25, "baseline_90d_pct": 2.00,
   "baseline_90d_sends": 2000, "sends": 1000, "typical_low_pct": 1.0, "typical_high_pct": 5.0,
-  "versus_typical": "within"}'::jsonb,
-  'reply_rate: 24/1000, 10/800, baseline (30+10)/(1200+800)');
+  "versus_typical": "within", "compared_with": "previous", "change_pct": 92.00, "trend": "up",
+  "trend_threshold_pct": 5}'::jsonb,
+  'reply_rate: 24/1000, 10/800, baseline (30+10)/(1200+800); 2.40 is 92 % above 1.25');
 select is((select numbers from ws_facts where fact_id = 'interested_rate'), '{
   "current_pct": 0.60, "previous_pct": 0.38, "baseline_90d_pct": 0.50,
   "baseline_90d_sends": 2000, "sends": 1000, "typical_low_pct": 0.1, "typical_high_pct": 1.0,
-  "versus_typical": "within"}'::jsonb,
+  "versus_typical": "within", "compared_with": "previous", "change_pct": 57.89, "trend": "up",
+  "trend_threshold_pct": 5}'::jsonb,
   'interested_rate: 6/1000, 3/800 rounded, baseline 10/2000');
 select is((select numbers from ws_facts where fact_id = 'bounce_rate'), '{
   "current_pct": 1.00, "previous_pct": 2.50, "baseline_90d_pct": 1.50,
   "baseline_90d_sends": 2000, "sends": 1000, "typical_low_pct": 0.0, "typical_high_pct": 2.0,
-  "versus_typical": "within"}'::jsonb,
-  'bounce_rate: 10/1000, 20/800, baseline 30/2000');
+  "versus_typical": "within", "compared_with": "previous", "change_pct": -60.00, "trend": "down",
+  "trend_threshold_pct": 5}'::jsonb,
+  'bounce_rate: 10/1000, 20/800, baseline 30/2000; down');
 
 select is((select numbers from ws_facts where fact_id = 'best_campaign'), '{
   "campaign_id": 910001, "name": "Alpha", "sends": 500, "replies": 10, "interested": 4,
@@ -168,26 +176,32 @@ select is((select numbers from campaign_facts where fact_id = 'period') - 'start
   "workspace_name": "Facts Co", "campaign_id": 910001, "campaign_name": "Alpha"}'::jsonb,
   'a campaign scope finds its workspace');
 select is((select numbers from campaign_facts where fact_id = 'sends'),
-  '{"current": 500, "previous": 100, "change": 400, "change_pct": 400.00}'::jsonb,
+  '{"current": 500, "previous": 100, "change": 400, "change_pct": 400.00, "trend": "up",
+    "trend_threshold_pct": 5}'::jsonb,
   'campaign sends from its own day rows');
 select is((select numbers from campaign_facts where fact_id = 'replies'),
-  '{"current": 10, "previous": 1, "change": 9, "change_pct": 900.00}'::jsonb, 'campaign replies');
+  '{"current": 10, "previous": 1, "change": 9, "change_pct": 900.00, "trend": "up", "trend_threshold_pct": 5}'::jsonb,
+  'campaign replies');
 select is((select numbers from campaign_facts where fact_id = 'interested'),
-  '{"current": 4, "previous": 0, "change": 4, "change_pct": null}'::jsonb, 'campaign interested');
+  '{"current": 4, "previous": 0, "change": 4, "change_pct": null, "trend": "up", "trend_threshold_pct": 5}'::jsonb,
+  'campaign interested');
 select is((select numbers from campaign_facts where fact_id = 'bounces'),
-  '{"current": 5, "previous": 1, "change": 4, "change_pct": 400.00}'::jsonb, 'campaign bounces');
+  '{"current": 5, "previous": 1, "change": 4, "change_pct": 400.00, "trend": "up", "trend_threshold_pct": 5}'::jsonb,
+  'campaign bounces');
 select is((select numbers from campaign_facts where fact_id = 'unsubscribes'),
-  '{"current": 1, "previous": 0, "change": 1, "change_pct": null}'::jsonb,
+  '{"current": 1, "previous": 0, "change": 1, "change_pct": null, "trend": "up", "trend_threshold_pct": 5}'::jsonb,
   'campaign unsubscribes');
 select is((select numbers from campaign_facts where fact_id = 'reply_rate'), '{
   "current_pct": 2.00, "previous_pct": 1.00, "baseline_90d_pct": 2.00,
   "baseline_90d_sends": 2000, "sends": 500, "typical_low_pct": 1.0, "typical_high_pct": 5.0,
-  "versus_typical": "within"}'::jsonb,
+  "versus_typical": "within", "compared_with": "previous", "change_pct": 100.00, "trend": "up",
+  "trend_threshold_pct": 5}'::jsonb,
   'a campaign''s rate is compared with its workspace''s 90-day baseline');
 select is((select numbers from campaign_facts where fact_id = 'interested_rate') - 'typical_low_pct'
     - 'typical_high_pct' - 'sends' - 'baseline_90d_sends', '{
   "current_pct": 0.80, "previous_pct": 0.00, "baseline_90d_pct": 0.50,
-  "versus_typical": "within"}'::jsonb, 'campaign interested_rate');
+  "versus_typical": "within", "compared_with": "previous", "change_pct": null, "trend": "up",
+  "trend_threshold_pct": 5}'::jsonb, 'campaign interested_rate: up from nothing');
 select is((select numbers from campaign_facts where fact_id = 'reply_days'), '{"days": [
   {"weekday": "Tuesday", "isodow": 2, "replies": 6, "sends": 300, "reply_rate_pct": 2.00},
   {"weekday": "Monday", "isodow": 1, "replies": 4, "sends": 200, "reply_rate_pct": 2.00}],

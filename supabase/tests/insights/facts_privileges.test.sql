@@ -30,7 +30,8 @@ select tests.authenticate_as(tests.user_id('facts-member@example.test'));
 select is(
   (select numbers from public.workspace_insight_facts(900011, null, 7, '2026-11-15')
    where fact_id = 'sends'),
-  '{"current": 100, "previous": 0, "change": 100, "change_pct": null}'::jsonb,
+  '{"current": 100, "previous": 0, "change": 100, "change_pct": null, "trend": "up",
+    "trend_threshold_pct": 5}'::jsonb,
   'a member gets the facts of their workspace');
 select is(
   (select count(*)::int from public.workspace_insight_facts(null, 910011, 7, '2026-11-15')),

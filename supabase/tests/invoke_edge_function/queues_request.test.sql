@@ -1,7 +1,8 @@
 -- private.invoke_edge_function queues a POST to the project's functions URL from Vault with the
--- cron secret in a header and an explicit timeout; the secret never appears in the URL.
+-- cron secret in a header and an explicit timeout, which the function is told in a header too;
+-- the secret never appears in the URL.
 begin;
-select plan(6);
+select plan(7);
 
 select lives_ok(
   $$select private.invoke_edge_function('insights/generate', '{"workspace_id": 1}', 20000)$$,
@@ -19,6 +20,9 @@ select is(
 select is(
   (select timeout_milliseconds from net.http_request_queue order by id desc limit 1),
   20000, 'the timeout is explicit');
+select is(
+  (select headers ->> 'x-caller-timeout-ms' from net.http_request_queue order by id desc limit 1),
+  '20000', 'and the function is told it, to end its run before pg_net gives up');
 select is(
   (select convert_from(body, 'UTF8')::jsonb from net.http_request_queue order by id desc limit 1),
   '{"workspace_id": 1}'::jsonb, 'the body is sent as JSON');

@@ -24,7 +24,7 @@ select matches(
   (select message ->> 'text' from private.health_alerts where kind = 'webhook_repairs'),
   '2 webhook subscription\(s\) repaired', 'which says how many');
 select ok(
-  (select message::text like '%Client <one>%Repairing agency%registered again%'
+  (select message::text like '%Client &lt;one&gt;%Repairing agency%registered again%'
    from private.health_alerts where kind = 'webhook_repairs'),
   'naming each workspace, its connection and what was wrong');
 select is(private.announce_webhook_repairs(), 0, 'a second run announces nothing again');

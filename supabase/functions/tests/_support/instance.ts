@@ -22,7 +22,10 @@ export interface Instance {
   connectionId: string;
   sql: postgres.Sql;
   /** Runs the admin CLI against the test database and this gateway's functions. */
-  cli: (args: string[]) => Promise<BisonCliRun>;
+  cli: (
+    args: string[],
+    input?: { env?: Record<string, string>; stdin?: string },
+  ) => Promise<BisonCliRun>;
   /** Our workspace id of a Bison workspace of this connection. */
   workspaceId: (bisonWorkspaceId: number) => Promise<number>;
 }
@@ -45,7 +48,7 @@ export async function withInstance(
   const gateway = await startTestGateway();
   const functionsUrl = `${gateway.url}/functions/v1`;
   const connectionName = `instance-${crypto.randomUUID()}`;
-  const cli = (args: string[]) => runBisonCli(args, functionsUrl, testStack());
+  const cli: Instance["cli"] = (args, input) => runBisonCli(args, functionsUrl, testStack(), input);
   try {
     const connected = await cli([
       "connect",
@@ -84,16 +87,11 @@ export async function withInstance(
   }
 }
 
-/** Runs `bison onboard` on the instance with its super-admin key. */
+/** Runs `bison onboard` on the instance with its super-admin key (in BISON_API_KEY). */
 export function runOnboard(instance: Instance, extra: string[] = []): Promise<BisonCliRun> {
-  return instance.cli([
-    "onboard",
-    "--connection",
-    instance.connectionName,
-    "--api-key",
-    superAdminKey,
-    ...extra,
-  ]);
+  return instance.cli(["onboard", "--connection", instance.connectionName, ...extra], {
+    env: { BISON_API_KEY: superAdminKey },
+  });
 }
 
 /** Onboards the instance and returns the summary (exit code 0). */

@@ -3,7 +3,11 @@
 import type postgres from "postgres";
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
-import { testStack, userToken } from "./stack.ts";
+import { connect, startTestApi, testStack, userToken } from "./stack.ts";
+import {
+  type BisonCliRun,
+  runBisonCli as runSharedBisonCli,
+} from "../../../../scripts/local/bison-cli.ts";
 
 export interface MemberAndOutsider {
   memberId: string;
@@ -51,4 +55,67 @@ export async function createPasswordUser(apiUrl: string, label: string) {
   });
   assert.equal(error, null);
   return { email, password, id: data.user!.id };
+}
+
+/** What a test of `bison member` / `bison admin` works with (withPeople). */
+export interface People {
+  api: { url: string };
+  sql: postgres.Sql;
+  connectionId: string;
+  /** Our ids of the workspaces created, in the order named. */
+  workspaceIds: number[];
+  /** The CLI against the test database and this test's Auth; env and stdin added. */
+  cli: (
+    args: string[],
+    input?: { env?: Record<string, string>; stdin?: string },
+  ) => Promise<BisonCliRun>;
+}
+
+/**
+ * A connection with the named workspaces, the stack's client APIs on a test gateway (Auth for
+ * the CLI's admin calls), and the CLI pointed at both; the connection and every user whose email
+ * ends with `@<emailDomain>` are removed afterwards.
+ */
+export async function withPeople(
+  workspaceNames: string[],
+  emailDomain: string,
+  body: (people: People) => Promise<void>,
+) {
+  const stack = testStack();
+  const sql = connect(stack);
+  const api = await startTestApi();
+  const name = `people-${crypto.randomUUID()}`;
+  const cli: People["cli"] = (args, input = {}) =>
+    runSharedBisonCli(args, {
+      SUPABASE_DB_URL: stack.databaseUrl,
+      SUPABASE_FUNCTIONS_URL: `${api.url}/functions/v1`,
+      SUPABASE_URL: api.url,
+      SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
+      ...input.env,
+    }, input.stdin);
+  try {
+    const connected = await cli([
+      "connect",
+      "--name",
+      name,
+      "--base-url",
+      "https://send.example.test",
+      "--no-check",
+    ]);
+    if (connected.code !== 0) throw new Error(`bison connect failed: ${connected.stderr}`);
+    const connectionId = (connected.result as { connection_id: string }).connection_id;
+    const workspaceIds: number[] = [];
+    for (const [index, workspaceName] of workspaceNames.entries()) {
+      const [{ id }] = await sql`
+        insert into public.workspaces (connection_id, bison_workspace_id, name)
+        values (${connectionId}, ${index + 1}, ${workspaceName}) returning id::int`;
+      workspaceIds.push(id);
+    }
+    await body({ api, sql, connectionId, workspaceIds, cli });
+  } finally {
+    await sql`select private.purge_connection(id) from public.bison_connections where name = ${name}`;
+    await sql`delete from auth.users where email like ${`%@${emailDomain}`}`;
+    await api.close();
+    await sql.end();
+  }
 }

@@ -199,16 +199,21 @@ export async function eventually<T>(
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** Runs the admin CLI (scripts/bison.ts) against the test database; returns exit code and output. */
+/**
+ * Runs the admin CLI (scripts/bison.ts) against the test database; returns exit code and output.
+ * `input` adds environment variables and what to write to its stdin.
+ */
 export function runBisonCli(
   args: string[],
   functionsUrl = "http://127.0.0.1:9/functions/v1",
   stack = testStack(),
+  input: { env?: Record<string, string>; stdin?: string } = {},
 ): Promise<BisonCliRun> {
   return runSharedBisonCli(args, {
     SUPABASE_DB_URL: stack.databaseUrl,
     SUPABASE_FUNCTIONS_URL: functionsUrl,
-  });
+    ...input.env,
+  }, input.stdin);
 }
 
 /** A new Bison connection (unique name) whose webhook URL points at the given gateway. */

@@ -35,6 +35,12 @@ Deno.test("wrong arguments print usage and exit 2, whatever the command", async 
   const help = await runBisonCli(["onboard", "--help"]);
   assert.equal(help.code, 0);
   assert.match(help.stdout, /usage: bison onboard --connection/);
+  assert.match(help.stdout, /\n {21}\[--earlier-days/, "options continue under the first");
+  const main = await runBisonCli(["--help"]);
+  assert.equal(main.code, 0);
+  const forms = main.stdout.split("\n").filter((line) => /^\s+bison /.test(line));
+  assert.ok(forms.length >= 18, main.stdout);
+  for (const line of forms) assert.match(line, /^ {2}bison /, "every form starts in column 2");
 });
 
 Deno.test("connect refuses private addresses without the opt-in, and stores the opt-in", async () => {

@@ -3,8 +3,8 @@
 // reads every workspace, and removal takes both away. Bad input changes nothing.
 import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
-import { runBisonCli } from "../../../../scripts/local/bison-cli.ts";
-import { connect, startTestApi, testStack } from "../_support/stack.ts";
+import { connect, testStack } from "../_support/stack.ts";
+import { withPeople } from "../_support/members.ts";
 
 const stack = testStack();
 const sql = connect(stack);
@@ -22,35 +22,62 @@ async function readable(userId: string, connectionId: string): Promise<number[]>
   });
 }
 
-Deno.test("member and admin commands create users through Auth and decide what RLS lets them read", async () => {
-  const api = await startTestApi();
-  const name = `people-${crypto.randomUUID()}`;
-  const suffix = crypto.randomUUID().slice(0, 8);
-  const ana = `ana-${suffix}@client.example.test`;
-  const ops = `ops-${suffix}@agency.example.test`;
-  const cli = (args: string[]) =>
-    runBisonCli(args, {
-      SUPABASE_DB_URL: stack.databaseUrl,
-      SUPABASE_FUNCTIONS_URL: `${api.url}/functions/v1`,
-      SUPABASE_URL: api.url,
-      SUPABASE_SERVICE_ROLE_KEY: stack.serviceRoleKey,
-    });
-  try {
-    const connected = await cli([
-      "connect",
-      "--name",
-      name,
-      "--base-url",
-      "https://send.example.test",
-      "--no-check",
+Deno.test("member add without a password invites: the link it prints signs the person in, once", async () => {
+  await withPeople(["Client one"], "invite.example.test", async ({ api, cli, workspaceIds }) => {
+    const email = `new-${crypto.randomUUID().slice(0, 8)}@invite.example.test`;
+    const invited = await cli([
+      "member",
+      "add",
+      "--email",
+      email,
+      "--workspace",
+      String(workspaceIds[0]),
     ]);
-    assert.equal(connected.code, 0, connected.stderr);
-    const connectionId = (connected.result as { connection_id: string }).connection_id;
-    const ids = await sql`
-      insert into public.workspaces (connection_id, bison_workspace_id, name)
-      values (${connectionId}, 1, 'Client one'), (${connectionId}, 2, 'Client two')
-      returning id::int`;
-    const [one, two] = ids.map((row) => String(row.id));
+    assert.equal(invited.code, 0, invited.stderr);
+    const result = invited.result as { user_id: string; created: boolean; invite_link: string };
+    assert.equal(result.created, true);
+    assert.match(result.invite_link, /\/auth\/v1\/verify\?token=[0-9a-f]{56}&type=invite&/);
+    assert.match(invited.stderr, /pass on the invite link/);
+    assert.ok(!invited.stderr.includes(result.invite_link), "the link is in the summary only");
+    const [pending] = await sql`
+      select invited_at is not null as invited, email_confirmed_at is null as unconfirmed
+      from auth.users where id = ${result.user_id}`;
+    assert.deepEqual({ ...pending }, { invited: true, unconfirmed: true });
+
+    // The person opens the link (the project's API URL, served here by the test's gateway).
+    const open = () =>
+      fetch(result.invite_link.replace(stack.apiUrl, api.url), { redirect: "manual" });
+    const opened = await open();
+    await opened.body?.cancel();
+    assert.equal(opened.status, 303);
+    const fragment = new URLSearchParams(opened.headers.get("location")!.split("#")[1]);
+    const token = fragment.get("access_token");
+    assert.ok(token, opened.headers.get("location")!);
+    const user = await createClient(api.url, stack.anonKey, { auth: { persistSession: false } })
+      .auth.getUser(token);
+    assert.equal(user.data.user?.id, result.user_id);
+    assert.ok(user.data.user?.email_confirmed_at, "their email is confirmed");
+    const connectionId = (await sql`
+      select connection_id from public.workspaces where id = ${workspaceIds[0]}`)[0].connection_id;
+    assert.deepEqual(
+      await readable(result.user_id, connectionId),
+      [1],
+      "they read their workspace",
+    );
+
+    const twice = await open();
+    await twice.body?.cancel();
+    assert.match(twice.headers.get("location")!, /error_code=otp_expired/, "the link works once");
+  });
+});
+
+Deno.test("member and admin commands create users through Auth and decide what RLS lets them read", async () => {
+  await withPeople(["Client one", "Client two"], "people.example.test", async (people) => {
+    const { api, cli, connectionId } = people;
+    const suffix = crypto.randomUUID().slice(0, 8);
+    const ana = `ana-${suffix}@people.example.test`;
+    const ops = `ops-${suffix}@people.example.test`;
+    const [one, two] = people.workspaceIds.map(String);
     const users = async () => (await sql`select count(*)::int as n from auth.users`)[0].n;
     const usersBefore = await users();
 
@@ -68,12 +95,6 @@ Deno.test("member and admin commands create users through Auth and decide what R
       assert.match(run.stderr, expected);
     }
     assert.equal(await users(), usersBefore, "no user was created");
-
-    // Locally, Auth sends no invitations: a clear failure, nothing created.
-    const invited = await cli(["member", "add", "--email", ana, "--workspace", one]);
-    assert.equal(invited.code, 1);
-    assert.match(invited.stderr, /Supabase Auth refused: .*not supported by the local Auth/);
-    assert.equal(await users(), usersBefore);
 
     const added = await cli([
       "member",
@@ -139,13 +160,33 @@ Deno.test("member and admin commands create users through Auth and decide what R
     const unknown = await cli(["admin", "remove", "--email", `nobody-${suffix}@example.test`]);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /no user with email/);
-  } finally {
-    await sql`select private.purge_connection(id) from public.bison_connections where name = ${name}`;
-    await sql`delete from auth.users where email in (${ana}, ${ops})`;
-    await api.close();
-  }
+  });
 });
 
 globalThis.addEventListener("unload", () => {
   sql.end();
+});
+
+Deno.test("input refused after a change is exit 1 saying what was done, never exit 2 'nothing changed'", async () => {
+  await withPeople(["Client one"], "halfway.example.test", async ({ cli, workspaceIds }) => {
+    const email = `halfway-${crypto.randomUUID().slice(0, 8)}@halfway.example.test`;
+    const add = (workspace: number, ...extra: string[]) =>
+      cli(["member", "add", "--email", email, "--workspace", String(workspace), ...extra], {
+        env: { BISON_PASSWORD: "halfway-password-1" },
+      });
+    // The membership is refused (23514) only after the account was created through Auth.
+    await sql`alter table public.workspace_members
+              add constraint halfway_probe check (role <> 'admin') not valid`;
+    try {
+      const run = await add(workspaceIds[0], "--role", "admin");
+      assert.equal(run.code, 1, run.stderr);
+      assert.match(run.stderr, /halfway_probe.*it had already created the account .*halfway-/s);
+      const [user] = await sql`select 1 from auth.users where email = ${email}`;
+      assert.ok(user, "the account it says it created exists");
+    } finally {
+      await sql`alter table public.workspace_members drop constraint halfway_probe`;
+    }
+    // Refused before any change: still exit 2, nothing changed.
+    assert.equal((await add(999_999_999)).code, 2);
+  });
 });

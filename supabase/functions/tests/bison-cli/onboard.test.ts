@@ -50,6 +50,9 @@ Deno.test("one super-admin key onboards an instance of 30 workspaces, and again 
       join public.workspaces w on w.id = k.workspace_id where w.connection_id = ${connectionId}`;
     assert.equal(vaulted, 30);
     assert.equal(simulator.mintedKeyCount(7), 1);
+    const [budget] = await sql`
+      select 1 from private.bison_request_budgets where connection_id = ${connectionId}`;
+    assert.ok(budget, "the CLI's requests took their turns in the connection's shared budget");
 
     // One subscription of ours per workspace, for all 17 event types, proven by a test delivery
     // that was never ingested (samples carry fixture ids).

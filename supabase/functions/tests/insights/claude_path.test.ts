@@ -165,27 +165,52 @@ Deno.test("overloaded (529), then a success: retried after a backoff and stored"
   });
 });
 
+/** Claude answers with three good insights and `bad` second; the keys stored, in order. */
+async function storedKeysWith(
+  { url, fake, seeded }: { url: string; fake: FakeAnthropic; seeded: SeededWorkspace },
+  bad: ReturnType<typeof insight>,
+): Promise<string[]> {
+  fake.script(toolAnswer({
+    insights: [
+      insight("Sending grew", ["sends"]),
+      bad,
+      insight("Reply rate", ["reply_rate"]),
+      insight("Interested", ["interested_rate"]),
+    ],
+  }));
+  const response = await generate(url, seeded.memberToken, { workspace_id: seeded.workspaceId });
+  assert.equal(response.status, 201, JSON.stringify(response.body));
+  const [stored] = await storedFor(seeded.workspaceId);
+  return stored.items.map((item: { key: string }) => item.key);
+}
+
 Deno.test("an insight citing a fact that does not exist is dropped; the others are stored", async () => {
-  await withClaude(async ({ url, fake, seeded }) => {
-    fake.script(toolAnswer({
-      insights: [
-        insight("Sending grew", ["sends"]),
-        insight("Invented", ["sends", "revenue_per_lead"]),
-        insight("Reply rate", ["reply_rate"]),
-        insight("Interested", ["interested_rate"]),
-      ],
-    }));
-    const response = await generate(url, seeded.memberToken, { workspace_id: seeded.workspaceId });
-    assert.equal(response.status, 201, JSON.stringify(response.body));
-    const [stored] = await storedFor(seeded.workspaceId);
+  await withClaude(async (context) => {
     assert.deepEqual(
-      stored.items.map((item: { key: string }) => item.key),
+      await storedKeysWith(context, insight("Invented", ["sends", "revenue_per_lead"])),
       ["Sending grew", "Reply rate", "Interested"],
     );
-    assert.ok(
-      !JSON.stringify(stored.items).includes("revenue_per_lead"),
-      "nothing cites an unknown fact",
+  });
+});
+
+Deno.test("an insight writing a number its facts do not hold is dropped, counted and logged bare", async () => {
+  await withClaude(async (context) => {
+    const invented = "Sending will reach 987,654 emails by month end: add mailboxes now.";
+    assert.deepEqual(
+      await storedKeysWith(context, { ...insight("Forecast", ["sends"]), value: invented }),
+      ["Sending grew", "Reply rate", "Interested"],
     );
+    const logFile = Deno.env.get("TEST_FUNCTION_LOG");
+    if (logFile) {
+      const log = await Deno.readTextFile(logFile);
+      const line = log.split("\n").find((entry) =>
+        entry.includes("dropped insights their facts do not hold") &&
+        entry.includes(`"workspace_id":${context.seeded.workspaceId}`)
+      );
+      assert.ok(line, "the drop is logged");
+      assert.match(line, /"unknown_fact":0,"ungrounded":1/);
+      assert.ok(!log.includes("987,654"), "without the insight's text");
+    }
   });
 });
 

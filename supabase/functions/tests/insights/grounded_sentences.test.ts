@@ -5,7 +5,7 @@
 // disconnected".
 import assert from "node:assert/strict";
 import { connect, startTestGateway, testStack } from "../_support/stack.ts";
-import { ungrounded } from "./grounding.ts";
+import { ungrounded } from "../../insights/grounding.ts";
 import type { Fact, Insight } from "../../insights/types.ts";
 
 const sql = connect();

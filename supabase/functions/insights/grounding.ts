@@ -1,8 +1,9 @@
-// Checks an insight's sentence against the facts it cites: every number, date and hour it
-// writes must be one of those facts' values as the rules format them, and what it says about
-// mailboxes and today must be what those facts say. Used by the rules' tests and by the test of
-// the rules on facts the database computed.
-import type { Fact, Insight } from "../../insights/types.ts";
+// Whether an insight says only what the facts it cites say: every number, date and hour it writes
+// is one of those facts' values (as people write them), every fact it cites exists, and what it
+// says about burnt or disconnected mailboxes and about today is what those facts say. Checked on
+// every generation, Claude's and the rules' alike, before anything is stored: an insight that
+// fails is dropped and counted, never shown.
+import type { Fact, Insight } from "./types.ts";
 
 const show = (value: number) => value.toLocaleString("en-US", { maximumFractionDigits: 2 });
 
@@ -12,6 +13,11 @@ function writtenForms(value: unknown, into: Set<string>) {
     for (const n of [value, Math.abs(value)]) {
       into.add(show(n));
       into.add(String(n));
+      // 2.4 may be written 2.40, 5 as 5.0: the same value with its decimals shown.
+      for (const digits of [1, 2]) {
+        into.add(n.toFixed(digits));
+        into.add(n.toLocaleString("en-US", { minimumFractionDigits: digits }));
+      }
     }
     if (Number.isInteger(value) && value >= 0 && value < 24) {
       into.add(`${String(value).padStart(2, "0")}:00`);
@@ -39,7 +45,8 @@ export function ungrounded(insight: Insight, facts: Fact[]): string[] {
     const pattern of [
       /\d{4}-\d{2}-\d{2}/g,
       /\b\d{2}:00\b/g,
-      /\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?/g,
+      // A number, not the digits of a name such as Q4 or k1.
+      /(?<![A-Za-z_])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)/g,
     ]
   ) {
     for (const token of rest.match(pattern) ?? []) {
@@ -59,4 +66,28 @@ export function ungrounded(insight: Insight, facts: Fact[]): string[] {
     problems.push("speaks of today without a cited period that includes it");
   }
   return problems;
+}
+
+/** Why insights were dropped before storing, counted. */
+export interface Dropped {
+  /** Cited a fact that does not exist. */
+  unknown_fact: number;
+  /** Wrote a number, date or claim its cited facts do not hold. */
+  ungrounded: number;
+}
+
+/** The insights that say only what their facts say, and how many were dropped and why. */
+export function keepGrounded(
+  items: Insight[],
+  facts: Fact[],
+): { items: Insight[]; dropped: Dropped } {
+  const known = new Set(facts.map((fact) => fact.id));
+  const dropped: Dropped = { unknown_fact: 0, ungrounded: 0 };
+  const kept = items.filter((item) => {
+    if (!item.fact_ids.every((id) => known.has(id))) dropped.unknown_fact++;
+    else if (ungrounded(item, facts).length) dropped.ungrounded++;
+    else return true;
+    return false;
+  });
+  return { items: kept, dropped };
 }
