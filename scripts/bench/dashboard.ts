@@ -17,6 +17,7 @@ import { launchBrowser, signInToDashboard } from "../local/browser.ts";
 import { bisonEvent } from "../simulator/bison-events.ts";
 import { percentile, positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
 import { pollBenchScale, pollUntilCaughtUp, registerPollAgency, startPollAgency } from "./poll.ts";
+import { seedDailyMetrics } from "./read-model.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -87,15 +88,7 @@ async function main(): Promise<number> {
     console.error(`bench: ${pollBenchScale.workspaces} workspaces, polling their mailboxes...`);
     await registerPollAgency(sql, simulator, bench);
     await pollUntilCaughtUp(bench);
-    // Thirty days of history for every workspace, as onboarding's backfill leaves it.
-    await sql`
-      insert into public.workspace_daily_metrics
-        (workspace_id, day, emails_sent, first_contacts, replies, interested, bounces, unsubscribes)
-      select w.id, d::date, 400 + (w.id * 37 + extract(doy from d)::int * 11) % 300,
-             150 + (w.id * 13) % 100, 6 + (w.id + extract(doy from d)::int) % 9,
-             (w.id + extract(doy from d)::int) % 4, 3 + w.id % 5, w.id % 3
-      from public.workspaces w,
-           generate_series(current_date - 30, current_date - 1, interval '1 day') d`;
+    await seedDailyMetrics(sql);
 
     const password = `bench-password-${crypto.randomUUID()}`;
     const email = "bench.viewer@example.test";

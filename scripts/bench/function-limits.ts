@@ -3,7 +3,7 @@
 // memory, 150 s of wall time (free plan). The target is under half of each.
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/function-limits.ts [--deliveries 1000]
-//     [--heap-mb 128]
+//     [--heap-mb 256]
 //
 // The data is the other benchmarks', built by their own code:
 // - health.ts's agency (35 workspaces, 17,136 mailboxes, 30 days of snapshots and webhook
@@ -18,9 +18,11 @@
 // - webhook.ts's traffic generator: --deliveries deliveries, one after another, averaged; then
 //   flush-broadcasts as its cron job calls it (it runs until just after the next minute).
 //
-// --heap-mb caps every function's V8 heap (DENO_V8_FLAGS=--max-old-space-size), as a hosted
-// isolate's memory limit does: garbage is then collected before the process grows, and a function
-// that needed more would fail instead of being measured.
+// --heap-mb gives every function the V8 heap of a hosted isolate with that memory limit (256: the
+// free plan's): old generation capped, young generation as small as V8 makes it for such a limit
+// (process-usage.ts, hostedHeapEnv). Garbage is then collected before the process grows, and a
+// function that needed more would fail instead of being measured. Without it, functions run with
+// Deno's defaults, whose young generation grows and stays grown.
 //
 // How it measures: the gateway reports each function worker's pid; around each invocation this
 // reads the worker's /proc/<pid>/stat (user + system CPU of every thread of the process), resets
@@ -34,7 +36,7 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { roleKey } from "../local/config.ts";
-import { hostedLimits, measured, type Usage } from "./process-usage.ts";
+import { hostedHeapEnv, hostedLimits, measured, type Usage } from "./process-usage.ts";
 import { callerTimeoutHeader } from "../../supabase/functions/_shared/run-deadline.ts";
 import { positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
 import { healthBenchEventsPerHour, seedHealthAgency } from "./health.ts";
@@ -349,7 +351,7 @@ async function onPollAgency(deliveries: number, functionEnv: Record<string, stri
   }
 }
 
-function printTable(measurements: Measurement[]) {
+function printTable(measurements: Measurement[], heapMb?: string) {
   const half = {
     cpuMs: hostedLimits.cpuMs / 2,
     memoryMb: hostedLimits.memoryMb / 2,
@@ -394,6 +396,11 @@ function printTable(measurements: Measurement[]) {
       `${hostedLimits.memoryMb} MB memory, ${hostedLimits.wallMs / 1000} s wall; target: under ` +
       `half of each; % of the hosted limit in brackets)`,
   );
+  console.log(
+    heapMb
+      ? `Functions ran with the V8 heap of a hosted isolate limited to ${heapMb} MB (--heap-mb).`
+      : "Functions ran with Deno's default V8 heap (no --heap-mb).",
+  );
   console.log(line(header));
   console.log(widths.map((width) => "-".repeat(width)).join("  "));
   for (const row of rows) console.log(line(row));
@@ -415,16 +422,12 @@ async function main(): Promise<number> {
     },
   });
   const deliveries = positiveOption("deliveries", values.deliveries);
-  // --heap-mb caps every function's V8 heap (as a hosted isolate's memory limit caps it): V8 then
-  // collects garbage before the process grows, and a function needing more fails.
   const functionEnv: Record<string, string> = values["heap-mb"]
-    ? {
-      DENO_V8_FLAGS: `--max-old-space-size=${positiveOption("heap-mb", values["heap-mb"])}`,
-    }
+    ? hostedHeapEnv(positiveOption("heap-mb", values["heap-mb"]))
     : {};
   await onHealthAgency(functionEnv);
   await onPollAgency(deliveries, functionEnv);
-  printTable(measurements);
+  printTable(measurements, values["heap-mb"]);
   if (problems.length) {
     console.log(
       `\nFAILED: the functions did not do the work measured:\n  ${problems.join("\n  ")}`,

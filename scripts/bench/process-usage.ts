@@ -6,6 +6,18 @@ import { run } from "../local/process.ts";
 /** What hosted Supabase allows one invocation of an edge function (free plan). */
 export const hostedLimits = { cpuMs: 2_000, memoryMb: 256, wallMs: 150_000 };
 
+/**
+ * The environment that gives a function's process the V8 heap of a hosted isolate limited to
+ * heapMb. Hosted Supabase's edge runtime creates each function's isolate with a heap limit
+ * (v8::CreateParams::heap_limits, up to its memory limit), and V8 sizes the young generation from
+ * that limit: semi-spaces of 1-2 MB. A Deno process started without a limit lets them grow to
+ * 8-16 MB as allocation speeds up and keeps what it grew, so its RSS rises from one invocation to
+ * the next; --max-old-space-size alone leaves them so.
+ */
+export function hostedHeapEnv(heapMb: number): Record<string, string> {
+  return { DENO_V8_FLAGS: `--max-old-space-size=${heapMb},--max-semi-space-size=2` };
+}
+
 const clockTicksPerSecond = Number((await run("getconf", ["CLK_TCK"])).trim()) || 100;
 
 /** User + system CPU of the whole process (every thread), in ms. */

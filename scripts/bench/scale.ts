@@ -6,9 +6,9 @@
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/scale.ts --scale 1|10 [--events 20000]
 //     [--instances 4] [--steady-minutes 6] [--dead-connection | --no-dead-connection]
-//     [--heap-mb 128]
+//     [--heap-mb 256]
 //
-// --heap-mb caps every function's V8 heap, as a hosted isolate's memory limit does (see
+// --heap-mb gives every function the V8 heap of a hosted isolate with that memory limit (see
 // function-limits.ts).
 // Runs on the bench stack (.local/bench, fsync on; never two benchmarks at once) and stops it at
 // the end. Progress goes to stderr, the table to stdout. Exit 1 when the work was not done (a
@@ -40,7 +40,7 @@ import {
   sqlSender,
   summarise,
 } from "./webhook.ts";
-import { hostedLimits, measured, type Usage } from "./process-usage.ts";
+import { hostedHeapEnv, hostedLimits, measured, type Usage } from "./process-usage.ts";
 import { callerTimeoutHeader } from "../../supabase/functions/_shared/run-deadline.ts";
 import { functionEnv as stackFunctionEnv, platformDbUrl } from "../local/config.ts";
 
@@ -594,7 +594,7 @@ function printTable(scale: number, heapMb?: string) {
   const width = Math.max(...rows.map((row) => row.what.length));
   const figureWidth = Math.max(...rows.map((row) => row.figure.length));
   const machine = `${Deno.build.os}, ${navigator.hardwareConcurrency} cores` +
-    (heapMb ? `, functions' V8 heap capped at ${heapMb} MB` : "");
+    (heapMb ? `, functions with a hosted isolate's heap of ${heapMb} MB` : "");
   console.log(
     `\nScale ${scale}: ${35 * scale} workspaces, ${thousands(agency.mailboxes * scale)} ` +
       `mailboxes (finished ${new Date().toISOString()}, ${machine})`,
@@ -630,9 +630,7 @@ async function main(): Promise<number> {
     : values["dead-connection"] ?? scale === 1;
 
   const functionEnv: Record<string, string> = values["heap-mb"]
-    ? {
-      DENO_V8_FLAGS: `--max-old-space-size=${positiveOption("heap-mb", values["heap-mb"])}`,
-    }
+    ? hostedHeapEnv(positiveOption("heap-mb", values["heap-mb"]))
     : {};
   const workers = new Map<string, number>();
   const bench = await startBenchStack(functionEnv, {

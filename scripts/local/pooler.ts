@@ -7,7 +7,15 @@
 import { join } from "node:path";
 import { localDatabaseRoles, type StackConfig } from "./config.ts";
 import { linkLog, ownedByPostgres, pgPaths } from "./postgres.ts";
-import { asPostgres, delay, pidAlive, run, waitFor } from "./process.ts";
+import {
+  asPostgres,
+  delay,
+  pidAlive,
+  run,
+  someoneListens,
+  startOnFixedPort,
+  waitFor,
+} from "./process.ts";
 
 const pgbouncer = "/usr/sbin/pgbouncer";
 
@@ -78,14 +86,18 @@ export async function startPooler(stack: StackConfig): Promise<void> {
   }
   await linkLog(stack, paths.log);
   const [command, args] = asPostgres(pgbouncer, ["-d", "-q", paths.config]);
-  await run(command, args);
-  await waitFor(`PgBouncer on port ${stack.poolerPort} (see ${paths.log})`, async () => {
-    try {
-      (await Deno.connect({ hostname: "127.0.0.1", port: stack.poolerPort })).close();
-      return true;
-    } catch {
+  await startOnFixedPort("PgBouncer", stack.poolerPort, paths.log, async () => {
+    await run(command, args);
+    const started = Date.now();
+    await waitFor(`PgBouncer on port ${stack.poolerPort} (see ${paths.log})`, async () => {
+      if (await someoneListens(stack.poolerPort)) return true;
+      // A PgBouncer that could not listen exits at once: say so now rather than at the timeout
+      // (after a grace period in which its daemonised child writes the pid file).
+      if (Date.now() - started > 2000 && !(await poolerRunning(stack))) {
+        throw new Error(`PgBouncer exited (see ${paths.log})`);
+      }
       return false;
-    }
+    });
   });
 }
 

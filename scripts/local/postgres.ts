@@ -4,7 +4,7 @@
 // platform stand-ins create the demoted `postgres` role.
 import { join } from "node:path";
 import { localDatabaseRoles, type StackConfig } from "./config.ts";
-import { asPostgres, CommandError, isRoot, run } from "./process.ts";
+import { asPostgres, CommandError, isRoot, run, startOnFixedPort } from "./process.ts";
 
 const pgBin = "/usr/lib/postgresql/15/bin";
 
@@ -189,25 +189,13 @@ export async function startPostgres(stack: StackConfig): Promise<void> {
   const paths = await pgPaths(stack);
   await ownedByPostgres(join(paths.base, "log"));
   await linkLog(stack, paths.log);
-  // Our ports lie inside Linux's ephemeral range, so a client connection that just closed (in
-  // TIME_WAIT) can hold one for up to a minute: wait for it rather than fail.
-  const deadline = Date.now() + 90_000;
-  while (true) {
+  await startOnFixedPort("PostgreSQL", stack.dbPort, paths.log, async () => {
     try {
       await pg("pg_ctl", ["start", "-D", paths.data, "-l", paths.log, "-w", "-t", "60"]);
-      return;
     } catch (error) {
-      const log = await Deno.readTextFile(paths.log).catch(() => "");
-      const portBusy = log.trim().split("\n").slice(-6).some((line) =>
-        line.includes("Address already in use")
-      );
-      if (!portBusy || Date.now() > deadline || await someoneListens(stack.dbPort)) {
-        throw await startFailure(stack, paths, error);
-      }
-      console.error(`  … port ${stack.dbPort} is still held by a closing connection; retrying`);
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      throw await startFailure(stack, paths, error);
     }
-  }
+  });
 }
 
 async function startFailure(stack: StackConfig, paths: PgPaths, error: unknown) {
@@ -216,16 +204,6 @@ async function startFailure(stack: StackConfig, paths: PgPaths, error: unknown) 
   ).catch(() => "");
   const hint = `is port ${stack.dbPort} already taken by another PostgreSQL?`;
   return new CommandError(`${(error as Error).message}\n${tail}\n(${hint})`);
-}
-
-/** True when a server listens on the port (as opposed to a closing client socket holding it). */
-async function someoneListens(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function stopPostgres(stack: StackConfig): Promise<boolean> {

@@ -123,3 +123,42 @@ export async function waitFor(
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** True when a server listens on the port (as opposed to a closing client socket holding it). */
+export async function someoneListens(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a server on one of the stacks' fixed ports. Those ports lie inside Linux's ephemeral
+ * range, so a client connection of any process (open, or closed and in TIME_WAIT) can hold one
+ * for up to a minute: when the server's log says the address is in use and nobody listens there,
+ * wait and start again instead of failing the whole run.
+ */
+export async function startOnFixedPort(
+  what: string,
+  port: number,
+  logFile: string,
+  start: () => Promise<void>,
+  timeoutMs = 90_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (true) {
+    try {
+      return await start();
+    } catch (error) {
+      const log = await Deno.readTextFile(logFile).catch(() => "");
+      const portHeld = log.trim().split("\n").slice(-6).some((line) =>
+        line.includes("Address already in use")
+      );
+      if (!portHeld || Date.now() > deadline || await someoneListens(port)) throw error;
+      console.error(`  … port ${port} (${what}) is still held by a client connection; retrying`);
+      await delay(3000);
+    }
+  }
+}

@@ -88,8 +88,11 @@ revoke all on private.webhook_events from public, anon, authenticated, service_r
 grant select on private.webhook_events to service_role;
 grant select (id, workspace_id, event_type, received_at, occurred_at, status)
   on private.webhook_events to authenticated;
+-- Set-based, as every policy: the caller's workspaces are listed once per query.
 create policy "members read their workspaces' delivery statistics" on private.webhook_events
-  for select to authenticated using ((select private.is_workspace_member(workspace_id)));
+  for select to authenticated
+  using ((select private.is_agency_admin())
+         or workspace_id = any ((select private.member_workspace_ids())::bigint[]));
 
 insert into private.settings (key, value, description) values
   ('webhook_event_partition_days_ahead', '7',

@@ -336,9 +336,10 @@ export async function pollSlice(options: SliceOptions): Promise<SliceSummary> {
               }
               : undefined,
             shouldStop: stopping,
+            collect: false,
           }),
       );
-      summary.mailboxes += result.items.length;
+      summary.mailboxes += fetchedThisSlice;
       await sendProgress();
       if (result.next !== null) {
         await serialisedWrite(() =>

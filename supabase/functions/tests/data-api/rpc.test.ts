@@ -138,7 +138,7 @@ Deno.test("unknown functions and wrong arguments: PGRST202 with PostgREST's hint
     });
 
     // Functions outside the exposed schemas are not there at all.
-    const hidden = await serviceClient(url).rpc("is_workspace_member", { target_workspace_id: 1 });
+    const hidden = await serviceClient(url).rpc("member_workspace_ids");
     assert.equal(hidden.status, 404);
     assert.equal(hidden.error?.code, "PGRST202");
   });

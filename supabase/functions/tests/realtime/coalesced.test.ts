@@ -3,9 +3,10 @@
 // sent by the flush-broadcasts function; a change not yet committed is never flushed without it.
 import assert from "node:assert/strict";
 import type postgres from "postgres";
-import { connect, startTestApi, testStack } from "../_support/stack.ts";
+import { connect, startTestApi } from "../_support/stack.ts";
 import {
   closeClient,
+  flushBroadcasts,
   frontendClient,
   Inbox,
   newUser,
@@ -43,13 +44,8 @@ Deno.test("a burst reaches a dashboard as its first change and, an interval late
       assert.equal(response.status, 200, await response.text());
     }
     const burstSeconds = (performance.now() - burstStarted) / 1000;
-    const flush = await fetch(`${api.url}/functions/v1/flush-broadcasts`, {
-      method: "POST",
-      headers: { "x-cron-secret": testStack().cronSecret, "content-type": "application/json" },
-      body: JSON.stringify({ seconds: 3 }),
-    });
-    assert.equal(flush.status, 200, await flush.clone().text());
-    assert.ok((await flush.json()).sent >= 1, "the flush sent the trailing message");
+    const flush = await flushBroadcasts(api);
+    assert.ok(flush.sent >= 1, "the flush sent the trailing message");
 
     const messages = await inbox.until(
       "the burst's last state",
