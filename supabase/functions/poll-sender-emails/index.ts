@@ -9,7 +9,7 @@ Deno.serve(createPollHandler({
   store: databasePollStore(sql),
   clientFor: connectionClients(sql),
   defaultBudgetMs: Number(Deno.env.get("POLL_BUDGET_MS") ?? "40000"),
-  defaultMaxPages: Number(Deno.env.get("POLL_MAX_PAGES") ?? "300"),
+  defaultMaxPages: Number(Deno.env.get("POLL_MAX_PAGES") ?? "150"),
   defaultConcurrency: Number(Deno.env.get("POLL_CONCURRENCY") ?? "12"),
   pageTimeoutMs: Number(Deno.env.get("POLL_PAGE_TIMEOUT_MS") ?? "10000"),
 }));
