@@ -1,7 +1,7 @@
 // Polling in slices through the function: an inventory larger than a slice is checkpointed and
 // continued by the next slices into one complete sync; a dead instance opens its connection's
 // circuit breaker, is left alone during its cool-down and probed after it, and never holds the
-// slices of a connection whose instance answers.
+// slices of a connection whose instance answers; and no slice outlives its caller's timeout.
 import assert from "node:assert/strict";
 import { connect, runBisonCli, startTestGateway, testStack } from "../_support/stack.ts";
 import {
@@ -74,10 +74,14 @@ function deadInstance() {
   };
 }
 
-async function callSlice(functionsUrl: string, body: Record<string, unknown> = {}) {
+async function callSlice(
+  functionsUrl: string,
+  body: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+) {
   const response = await fetch(`${functionsUrl}/poll-sender-emails`, {
     method: "POST",
-    headers: { "x-cron-secret": stack.cronSecret, "content-type": "application/json" },
+    headers: { "x-cron-secret": stack.cronSecret, "content-type": "application/json", ...headers },
     body: JSON.stringify(body),
   });
   assert.equal(response.status, 200);
@@ -193,6 +197,36 @@ Deno.test("a dead instance opens its breaker and never holds a healthy connectio
     await gateway.close();
     await healthy.close();
     dead.close();
+  }
+});
+
+Deno.test("a slice ends before its caller's timeout, whatever the instance does", async () => {
+  const hanging = deadInstance();
+  // Pages time out after 30 s: only the run's deadline can end this slice early.
+  const gateway = await startTestGateway({ POLL_PAGE_TIMEOUT_MS: "30000" });
+  const name = `hanging-${crypto.randomUUID()}`;
+  try {
+    const { workspaceIds } = await connectInstance(name, hanging.url, [71]);
+    await sql`update private.workspace_poll_state set next_poll_at = now()
+              where workspace_id = any(${workspaceIds})`;
+    const started = performance.now();
+    // pg_net would wait 14 s: the deadline is that less a fifth of it, 11.2 s.
+    const slice = await callSlice(`${gateway.url}/functions/v1`, {}, {
+      "x-caller-timeout-ms": "14000",
+    });
+    const elapsedMs = performance.now() - started;
+    assert.ok(elapsedMs < 14_000, `answered after ${Math.round(elapsedMs)} ms`);
+    assert.equal(slice.continued, 1, "its inventory is checkpointed for the next slice");
+    assert.deepEqual(slice.failed, [], "not failed: the deadline is not the instance's fault");
+    assert.equal(slice.connection?.breaker, "closed", "nor does it open the breaker");
+    const [state] = await sql`
+      select next_poll_at <= now() as due, consecutive_failures from private.workspace_poll_state
+      where workspace_id = ${workspaceIds[0]}`;
+    assert.deepEqual({ ...state }, { due: true, consecutive_failures: 0 });
+  } finally {
+    await sql`delete from public.bison_connections where name = ${name}`;
+    await gateway.close();
+    hanging.close();
   }
 });
 
