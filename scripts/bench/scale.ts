@@ -18,6 +18,7 @@ import { parseArgs } from "node:util";
 import postgres from "postgres";
 import {
   addDay,
+  flushing,
   percentile,
   positiveOption,
   runBenchmark,
@@ -130,28 +131,6 @@ async function storageBytes(sql: postgres.Sql) {
         'public.workspace_daily_metrics', 'public.campaign_daily_metrics']::regclass[]) t)
         as derived`;
   return { raw: Number(row.raw), keys: Number(row.keys), derived: Number(row.derived) };
-}
-
-/** Calls flush-broadcasts again and again (as its cron job does) until stopped. */
-function flushing(bench: Bench) {
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const response = await fetch(`${bench.functionsUrl}/flush-broadcasts`, {
-        method: "POST",
-        headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
-        body: JSON.stringify({ seconds: 5 }),
-      });
-      await response.body?.cancel();
-      if (!response.ok) throw new Error(`flush-broadcasts answered ${response.status}`);
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-    },
-  };
 }
 
 async function metricBroadcasts(sql: postgres.Sql, from: Date, to: Date, topics?: string[]) {
