@@ -6,7 +6,7 @@
 // No key is ever printed or logged.
 import postgres from "postgres";
 import { exitCodes, formatUsage, OperationalError, say, UsageError } from "./bison/cli.ts";
-import { openContext, readSettings } from "./bison/context.ts";
+import { describeTarget, openContext, readSettings } from "./bison/context.ts";
 import * as connections from "./bison/connections.ts";
 import * as onboarding from "./bison/onboard.ts";
 import * as operations from "./bison/operations.ts";
@@ -75,7 +75,9 @@ async function main(args: string[]): Promise<number> {
     console.log(`usage: ${formatUsage(commandUsage, "usage: ".length)}`);
     return exitCodes.ok;
   }
-  const ctx = openContext(await readSettings());
+  const settings = await readSettings();
+  say(`bison: acting on the database at ${describeTarget(settings)}`);
+  const ctx = openContext(settings);
   try {
     const result = await run(ctx, rest);
     if (result !== undefined) console.log(JSON.stringify(result));

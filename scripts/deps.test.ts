@@ -70,3 +70,17 @@ Deno.test("set changes only the named package, subpaths included, and keeps the 
     text.replace("supabase-js@2.119.1", "supabase-js@2.120.0"),
   );
 });
+
+Deno.test("npm run deps -- --help prints the usage and succeeds; an unknown command is exit 2", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", "scripts/deps.ts", ...args],
+      cwd: new URL("..", import.meta.url).pathname,
+    }).output();
+  const help = await run(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(new TextDecoder().decode(help.stdout), /^usage: npm run deps/);
+  const unknown = await run(["frobnicate"]);
+  assert.equal(unknown.code, 2);
+  assert.match(new TextDecoder().decode(unknown.stderr), /^usage: npm run deps/);
+});

@@ -118,8 +118,17 @@ export function withVersion(text: string, name: string, version: string): string
     .replace(new RegExp(`("${escaped}":\\s*")\\d[^"]*"`, "g"), `$1${version}"`);
 }
 
+const usage = `usage: npm run deps [-- set <package> <exact version>]
+
+Lists every pinned npm package and the import maps that pin it (exit 1 when two pins of one
+package differ); set changes one package's version in every import map and package.json.`;
+
 function main(args: string[]): number {
   const [command = "list", name, version] = args;
+  if (command === "--help" || command === "-h") {
+    console.log(usage);
+    return 0;
+  }
   if (command === "set") {
     if (!name || !version || !exactVersion.test(version)) {
       console.error("usage: npm run deps -- set <package> <exact version, e.g. 4.6.8>");
@@ -144,7 +153,7 @@ function main(args: string[]): number {
     return 0;
   }
   if (command !== "list") {
-    console.error("usage: npm run deps [-- set <package> <version>]");
+    console.error(usage);
     return 2;
   }
   const { packages, problems } = auditImportMaps(importMapFiles());

@@ -210,7 +210,8 @@ export async function checkConnectionWebhooks(
     expectedChange: options.expectedChange,
     onProgress: (done, total, check) =>
       say(
-        `  ${done} of ${total}: workspace ${check.bison_workspace_id} ${check.outcome}` +
+        `  ${done} of ${total}: workspace ${check.workspace_id} (Bison ${check.bison_workspace_id}) ` +
+          check.outcome +
           (check.detail ? ` (${printable(check.detail)})` : ""),
       ),
   });

@@ -14,6 +14,8 @@ import { sharedConnectionBudget } from "../../supabase/functions/_shared/request
 import { required, UsageError } from "./cli.ts";
 
 export interface Settings {
+  /** Where the settings came from, said on stderr so nobody acts on the wrong project. */
+  source: "environment" | "local stack";
   databaseUrl: string;
   functionsUrl: string;
   cronSecret: string | undefined;
@@ -21,8 +23,16 @@ export interface Settings {
   serviceRoleKey: string | undefined;
 }
 
-export async function readSettings(): Promise<Settings> {
-  const local = await readEnvFile(join(repoRoot, ".local", "stack.env"));
+/**
+ * The project the CLI acts on: the environment's when SUPABASE_DB_URL is set there (a hosted
+ * project), else the local stack's `.local/stack.env`. Never a mix of both: a hosted database
+ * with the local Auth or cron secret would write half a change to each.
+ */
+export async function readSettings(
+  localStackEnv = join(repoRoot, ".local", "stack.env"),
+): Promise<Settings> {
+  const fromEnvironment = Deno.env.get("SUPABASE_DB_URL") !== undefined;
+  const local = fromEnvironment ? {} : await readEnvFile(localStackEnv);
   const value = (key: string) => Deno.env.get(key) ?? local[key];
   const databaseUrl = value("SUPABASE_DB_URL");
   const functionsUrl = value("SUPABASE_FUNCTIONS_URL");
@@ -32,6 +42,7 @@ export async function readSettings(): Promise<Settings> {
     );
   }
   return {
+    source: fromEnvironment ? "environment" : "local stack",
     databaseUrl,
     functionsUrl: functionsUrl.replace(/\/$/, ""),
     cronSecret: value("CRON_SECRET"),
@@ -48,6 +59,16 @@ export interface Context {
    * change as it makes it, so that an error after one is never reported as "nothing changed".
    */
   changes: string[];
+}
+
+/** "db.example.supabase.co:5432 (environment)": the database a command acts on, never a secret. */
+export function describeTarget(settings: Settings): string {
+  try {
+    const url = new URL(settings.databaseUrl);
+    return `${url.hostname}:${url.port || "5432"} (${settings.source})`;
+  } catch {
+    return `an unreadable SUPABASE_DB_URL (${settings.source})`;
+  }
 }
 
 export function openContext(settings: Settings): Context {

@@ -161,8 +161,10 @@ export async function onboard(ctx: Context, args: string[]) {
     }
     done++;
     say(
-      `  ${done} of ${workspaces.length}: workspace ${workspace.bison_workspace_id}` +
-        (workspace.name ? ` (${printable(workspace.name)})` : "") + ": " +
+      `  ${done} of ${workspaces.length}: workspace ${workspace.id} (Bison ` +
+        `${workspace.bison_workspace_id}${
+          workspace.name ? `, ${printable(workspace.name)}` : ""
+        }): ` +
         (failed.some((f) => f.workspace === workspace.bison_workspace_id)
           ? "FAILED, see the summary"
           : steps.length

@@ -214,7 +214,10 @@ export async function reprocess(ctx: Context, args: string[]) {
   }
   const rows = await ctx.sql`
     select outcome, events::int from private.reprocess_webhook_events(${ids.length ? ids : null})`;
-  const summary = Object.fromEntries(rows.map((row) => [row.outcome, row.events]));
+  const summary = {
+    reprocessed: rows.reduce((total, row) => total + row.events, 0),
+    ...Object.fromEntries(rows.map((row) => [row.outcome, row.events])),
+  };
   say(rows.length ? `Reprocessed: ${JSON.stringify(summary)}` : "Nothing to reprocess.");
   return summary;
 }

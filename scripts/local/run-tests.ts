@@ -15,8 +15,16 @@ import {
   stackEnv,
   supabaseCli,
 } from "./config.ts";
-import { cliDatabaseUrl, freshDatabase, psqlCommand, psqlFile, stopDatabase } from "./database.ts";
+import {
+  cliDatabaseUrl,
+  freshDatabase,
+  psqlCommand,
+  psqlFile,
+  startDatabase,
+  stopDatabase,
+} from "./database.ts";
 import { buildDashboard } from "./dashboard.ts";
+import { delay, waitFor } from "./process.ts";
 
 interface StepResult {
   name: string;
@@ -93,6 +101,18 @@ function proveCounts(output: string) {
   return { passed: total - failedTests, failed: failedTests || badFiles };
 }
 
+/** Whether pg_cron ran any job in the database, once the runs it had started have ended. */
+async function scheduledJobsRan(url: string): Promise<boolean> {
+  // A run the scheduler decided on just before the jobs were switched off starts a moment later.
+  await delay(1000);
+  await waitFor("the scheduled jobs already started to end", async () =>
+    await psqlCommand(
+      url,
+      "select count(*) from cron.job_run_details where status in ('starting', 'running')",
+    ).then((count) => count.trim() === "0"), 120_000);
+  return (await psqlCommand(url, "select count(*) from cron.job_run_details")).trim() !== "0";
+}
+
 /** pg_prove picks its source handler by extension, so the files are listed rather than found. */
 function pgTapFiles(dir: string): string[] {
   const files: string[] = [];
@@ -105,12 +125,29 @@ function pgTapFiles(dir: string): string[] {
 }
 
 async function prepareDatabase(): Promise<void> {
-  await stopDatabase(stack).catch(() => {});
-  const url = await freshDatabase(stack);
-  // The scheduler runs nothing on its own here: a job firing mid-suite would queue requests and
-  // record runs under the tests' feet. Tests run a job's command themselves (docs/testing.md).
-  // postgres may only read cron.job, as on hosted: its jobs change through cron.alter_job.
-  await psqlCommand(url, "select cron.alter_job(jobid, active := false) from cron.job");
+  let url = "";
+  for (let attempt = 1;; attempt++) {
+    await stopDatabase(stack).catch(() => {});
+    url = await freshDatabase(stack);
+    // The scheduler runs nothing on its own here: a job firing mid-suite would queue requests
+    // and record runs under the tests' feet. Tests run a job's command themselves
+    // (docs/testing.md). postgres may only read cron.job, as on hosted: its jobs change through
+    // cron.alter_job.
+    await psqlCommand(url, "select cron.alter_job(jobid, active := false) from cron.job");
+    // Debian's pg_cron 1.4 went on launching the switched-off jobs from its cached job list (seen:
+    // a health run and its broadcasts ten seconds later, under the pgTAP tests' feet); started
+    // again, it reads the list as it is now.
+    await stopDatabase(stack);
+    await startDatabase(stack);
+    // The migrations schedule the jobs active, so a minute that starts while they run lets
+    // pg_cron launch some before they are switched off: what they commit would be seen by every
+    // test. Such a database is built again.
+    if (!(await scheduledJobsRan(url))) break;
+    if (attempt === 3) throw new Error("pg_cron ran scheduled jobs during three database builds");
+    console.error(
+      "  … pg_cron ran a scheduled job while the database was built; building it again",
+    );
+  }
   // pgTAP and plpgsql_check are privileged extensions: on hosted, supautils creates them as the
   // platform superuser when postgres asks (15_privileged_extensions.sql does that here).
   await psqlCommand(

@@ -323,7 +323,7 @@ async function printStatus(stack: StackConfig): Promise<void> {
   const demoLogin = written.DEMO_USER_EMAIL
     ? `${written.DEMO_USER_EMAIL} / ${written.DEMO_USER_PASSWORD}   (a member, not an admin)`
     : "none (no demo running): npm run bison -- member add --email <you> --workspace <id> " +
-      "--password <password>";
+      "--password -   (then type it)";
   console.log(`
   Local stack (${Object.entries(running).map(([k, v]) => `${k}: ${v ? "up" : "down"}`).join(", ")})
 
@@ -337,7 +337,7 @@ async function printStatus(stack: StackConfig): Promise<void> {
             Dashboard: ${dashboardUrl}
            Demo login: ${demoLogin}
              Env file: ${stack.envFile}
-                 Logs: ${stack.logDir}/ (postgres.log, pgbouncer.log, gateway.log, dispatcher.log)
+                 Logs: ${stack.logDir}/ (postgres.log, pgbouncer.log, gateway.log, dispatcher.log, simulator.log, dashboard.log)
 
   Stop it with: npm stop
 `);

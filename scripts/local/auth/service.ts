@@ -137,7 +137,7 @@ function notSupported(feature: string): AuthError {
     501,
     "feature_disabled",
     `${feature} is not supported by the local Auth stand-in (scripts/local/auth); ` +
-      "it serves the JWKS, password sign-in, refresh, GET /user, logout and admin users",
+      "it serves the JWKS, password sign-in, refresh, GET /user, logout, admin users, generate_link and verify",
   );
 }
 

@@ -180,7 +180,11 @@ export function createInsightsHandler(deps: InsightsDeps): (request: Request) =>
       const scope = body.campaign_id !== undefined ? "campaign" : "workspace";
       switch (prepared.outcome) {
         case "forbidden":
-          return reply(403, { error: `you are not a member of this ${scope}'s workspace` });
+          return reply(403, {
+            error: scope === "campaign"
+              ? "you are not a member of this campaign's workspace"
+              : "you are not a member of this workspace",
+          });
         case "not_found":
           return reply(404, { error: `no such ${scope}` });
         case "rate_limited":

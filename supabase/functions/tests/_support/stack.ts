@@ -212,6 +212,7 @@ export function runBisonCli(
   return runSharedBisonCli(args, {
     SUPABASE_DB_URL: stack.databaseUrl,
     SUPABASE_FUNCTIONS_URL: functionsUrl,
+    CRON_SECRET: stack.cronSecret,
     ...input.env,
   }, input.stdin);
 }
