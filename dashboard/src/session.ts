@@ -4,6 +4,7 @@
 import { signal } from "@preact/signals";
 import { createClient, type Session, type SupabaseClient } from "@supabase/supabase-js";
 import type { DashboardConfig } from "./config.ts";
+import { href, parseRoute, route } from "./route.ts";
 import type { Database } from "../../supabase/types/database.ts";
 
 let client: SupabaseClient<Database> | null = null;
@@ -12,6 +13,13 @@ let client: SupabaseClient<Database> | null = null;
 export const session = signal<Session | null | undefined>(undefined);
 /** Agency admins see every workspace and may set targets; the database enforces both. */
 export const isAgencyAdmin = signal(false);
+/**
+ * What the email link the page was opened with asks: "taking" while its session is checked,
+ * "choose-password" after an invite or a password reset signed the person in.
+ */
+export const emailLink = signal<"taking" | "choose-password" | null>(null);
+/** Why that link signed nobody in, in Auth's words (an expired or used link, say). */
+export const emailLinkProblem = signal<string | null>(null);
 
 export function supabase(): SupabaseClient<Database> {
   if (!client) throw new Error("the Supabase client is used before config.json was read");
@@ -20,6 +28,7 @@ export function supabase(): SupabaseClient<Database> {
 
 export function connectSupabase(config: DashboardConfig): SupabaseClient<Database> {
   client = createClient<Database>(config.supabaseUrl, config.supabaseAnonKey, {
+    // Email links are taken below, not by supabase-js: it would leave the tokens in the history.
     auth: { persistSession: true, autoRefreshToken: true, detectSessionInUrl: false },
   });
   client.auth.onAuthStateChange((_event, next) => {
@@ -28,7 +37,39 @@ export function connectSupabase(config: DashboardConfig): SupabaseClient<Databas
     // Auth's callback must not wait on other Supabase calls: look the role up afterwards.
     if (userChanged) setTimeout(() => refreshAdmin(next), 0);
   });
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.has("access_token") || fragment.has("error_code")) {
+    // Off the address bar and out of the history before anything else runs; the overview next.
+    history.replaceState(history.state, "", location.pathname + location.search + href.overview);
+    route.value = parseRoute(href.overview);
+    emailLink.value = "taking";
+    void takeEmailLink(fragment);
+  }
   return client;
+}
+
+/**
+ * An email link from Auth's /verify (an invite, a password reset, a magic link) opens the page
+ * with a session in the URL's fragment, or with why there is none (GoTrue's implicit flow).
+ */
+async function takeEmailLink(fragment: URLSearchParams) {
+  const problem = fragment.get("error_code") &&
+    (fragment.get("error_description") || "The link did not sign you in.");
+  const { error } = problem ? { error: { message: problem } } : await supabase().auth.setSession({
+    access_token: fragment.get("access_token") ?? "",
+    refresh_token: fragment.get("refresh_token") ?? "",
+  });
+  emailLinkProblem.value = error?.message ?? null;
+  const setsPassword = ["invite", "recovery"].includes(fragment.get("type") ?? "");
+  emailLink.value = !error && setsPassword ? "choose-password" : null;
+}
+
+/** The signed-in person's new password; Auth's refusal (too weak, say) in its words. */
+export async function choosePassword(password: string): Promise<string | null> {
+  const { error } = await supabase().auth.updateUser({ password });
+  if (error) return error.message;
+  emailLink.value = null;
+  return null;
 }
 
 async function refreshAdmin(current: Session | null) {
