@@ -1,9 +1,10 @@
 // The local stand-in for Supabase Auth (GoTrue) at /auth/v1, written from supabase/auth's own
 // handlers for the part a frontend and this project use: the JWKS, email/password sign-in
 // (`token?grant_type=password`), refresh-token rotation (`grant_type=refresh_token`), `GET /user`,
-// `PUT /user` (a signed-in user choosing a new password), `POST /logout`, the admin API for users (create, list, get, delete) and for email links
-// (`POST /admin/generate_link`, types invite and magiclink) with the service key, and `/verify`,
-// which those links lead to (no email is ever sent: the admin gets the link to pass on).
+// `PUT /user` (a signed-in user choosing a new password), `POST /logout`, the admin API for users
+// (create, list, get, delete) and for email links (`POST /admin/generate_link`, types invite and
+// magiclink) with the service key, and `/verify`, which those links lead to (no email is ever
+// sent: the admin gets the link to pass on).
 // Errors have GoTrue's statuses, codes and messages, in the shape the caller's
 // X-Supabase-Api-Version asks for. Everything else GoTrue offers answers 501 naming the feature.
 import { createHash } from "node:crypto";
