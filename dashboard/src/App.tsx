@@ -3,12 +3,13 @@
 import { useState } from "preact/hooks";
 import {
   choosePassword,
-  emailLink,
   emailLinkProblem,
   isAgencyAdmin,
+  passwordToChooseFor,
   session,
   signIn,
   supabase,
+  takingEmailLink,
 } from "./session.ts";
 import { leaveAll } from "./live.ts";
 import { href, route } from "./route.ts";
@@ -20,9 +21,11 @@ import { Health } from "./pages/Health.tsx";
 
 export function App() {
   const current = session.value;
-  if (current === undefined || emailLink.value === "taking") return <p class="boot">Loading…</p>;
+  if (current === undefined || takingEmailLink.value) return <p class="boot">Loading…</p>;
   if (current === null) return <SignIn />;
-  if (emailLink.value === "choose-password") return <ChoosePassword email={current.user.email} />;
+  if (passwordToChooseFor.value === current.user.id) {
+    return <ChoosePassword email={current.user.email} />;
+  }
   const page = route.value;
   return (
     <>
