@@ -15,10 +15,11 @@ import { type Context, findWorkspace } from "./context.ts";
 
 export const usages = {
   member: "bison member add --email <email> --workspace <id> [--role member|admin] " +
-    "[--password <password | ->]\n" +
+    "[--password <password | -> | --redirect-to <dashboard URL>]\n" +
     "bison member remove --email <email> --workspace <id>\n" +
     "bison member list [--workspace <id>] [--json]",
-  admin: "bison admin add --email <email> [--password <password | ->]\n" +
+  admin: "bison admin add --email <email> " +
+    "[--password <password | -> | --redirect-to <dashboard URL>]\n" +
     "bison admin remove --email <email>\n" +
     "bison admin list [--json]",
 };
@@ -39,13 +40,34 @@ async function findUser(ctx: Context, address: string): Promise<string | null> {
 }
 
 /**
+ * Where an invite link should land instead of Auth's Site URL: an http(s) URL, which Auth takes
+ * only when its Redirect URLs allow it (else it sends the person to the Site URL).
+ */
+function redirectOption(
+  value: string | undefined,
+  password: string | undefined,
+  usage: string,
+): string | undefined {
+  if (value === undefined) return undefined;
+  if (password !== undefined) {
+    throw new UsageError("--redirect-to is for invites: leave out --password", usage);
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(value) || !URL.canParse(value)) {
+    throw new UsageError(`--redirect-to ${JSON.stringify(value)} is not an http(s) URL`, usage);
+  }
+  return value;
+}
+
+/**
  * The user with this email, created through Auth's admin API when there is none: with the
- * password given, or invited (the invite link is returned, to pass on to the person).
+ * password given, or invited (the invite link is returned, to pass on to the person; it signs
+ * them in on the dashboard, where they choose their password).
  */
 async function ensureUser(
   ctx: Context,
   address: string,
   password: string | undefined,
+  redirectTo: string | undefined,
 ): Promise<{ user_id: string; created: boolean; invite_link?: string }> {
   const existing = await findUser(ctx, address);
   if (existing) {
@@ -74,9 +96,16 @@ async function ensureUser(
     say(`Created the account ${address} with the password given.`);
     return { user_id: data.user.id, created: true };
   }
-  const { data, error } = await auth.generateLink({ type: "invite", email: address });
+  const { data, error } = await auth.generateLink({
+    type: "invite",
+    email: address,
+    options: redirectTo ? { redirectTo } : undefined,
+  });
   if (error) throw authError(error);
-  say(`Invited ${address}: pass on the invite link (it signs them in once).`);
+  say(
+    `Invited ${address}: pass on the invite link. It works once and signs them in on the ` +
+      "dashboard, where they choose their password.",
+  );
   return {
     user_id: data.user.id,
     created: true,
@@ -100,12 +129,13 @@ export async function member(ctx: Context, args: string[]) {
     workspace: { type: "string" },
     role: { type: "string" },
     password: { type: "string" },
+    "redirect-to": { type: "string" },
   }, usage);
   const workspaceId = values.workspace === undefined
     ? null
     : positiveInteger(values.workspace, "workspace", usage);
   if (action === "list") {
-    if (values.email || values.role || values.password) {
+    if (values.email || values.role || values.password || values["redirect-to"]) {
       throw new UsageError("member list takes only --workspace", usage);
     }
     if (workspaceId !== null) await findWorkspace(ctx.sql, workspaceId);
@@ -134,7 +164,7 @@ export async function member(ctx: Context, args: string[]) {
   if (workspaceId === null) throw new UsageError("--workspace is required", usage);
   const workspace = await findWorkspace(ctx.sql, workspaceId);
   if (action === "remove") {
-    if (values.role || values.password) {
+    if (values.role || values.password || values["redirect-to"]) {
       throw new UsageError("member remove takes --email and --workspace only", usage);
     }
     const userId = await findUser(ctx, address);
@@ -154,7 +184,8 @@ export async function member(ctx: Context, args: string[]) {
     throw new UsageError(`--role must be ${roles.join(" or ")}, got "${role}"`, usage);
   }
   const password = await secretOption(values.password, "password", "BISON_PASSWORD", usage);
-  const user = await ensureUser(ctx, address, password);
+  const redirectTo = redirectOption(values["redirect-to"], password, usage);
+  const user = await ensureUser(ctx, address, password, redirectTo);
   if (user.created) ctx.changes.push(`created the account ${address}`);
   await ctx.sql`
     insert into public.workspace_members (user_id, workspace_id, role)
@@ -170,9 +201,12 @@ export async function admin(ctx: Context, args: string[]) {
   const { values } = parseOptions(rest, {
     email: { type: "string" },
     password: { type: "string" },
+    "redirect-to": { type: "string" },
   }, usage);
   if (action === "list") {
-    if (values.email || values.password) throw new UsageError("admin list takes no options", usage);
+    if (values.email || values.password || values["redirect-to"]) {
+      throw new UsageError("admin list takes no options", usage);
+    }
     const rows = await ctx.sql`
       select u.email, a.created_at from public.agency_admins a join auth.users u on u.id = a.user_id
       order by u.email`;
@@ -185,7 +219,9 @@ export async function admin(ctx: Context, args: string[]) {
   }
   const address = email(values.email, usage);
   if (action === "remove") {
-    if (values.password) throw new UsageError("admin remove takes --email only", usage);
+    if (values.password || values["redirect-to"]) {
+      throw new UsageError("admin remove takes --email only", usage);
+    }
     const userId = await findUser(ctx, address);
     if (!userId) throw new UsageError(`no user with email ${address}`, usage);
     const removed = await ctx.sql`
@@ -198,7 +234,8 @@ export async function admin(ctx: Context, args: string[]) {
     return { user_id: userId, removed: removed.length > 0 };
   }
   const password = await secretOption(values.password, "password", "BISON_PASSWORD", usage);
-  const user = await ensureUser(ctx, address, password);
+  const redirectTo = redirectOption(values["redirect-to"], password, usage);
+  const user = await ensureUser(ctx, address, password, redirectTo);
   if (user.created) ctx.changes.push(`created the account ${address}`);
   await ctx.sql`
     insert into public.agency_admins (user_id) values (${user.user_id})

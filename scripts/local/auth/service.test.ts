@@ -1,7 +1,8 @@
 // The Auth stand-in through the gateway, driven by the real, unmodified supabase-js client as a
 // frontend and an admin script would drive hosted Auth: users created with the service key,
 // password sign-in, getUser, getClaims (JWKS for ES256, GET /user for legacy HS256 tokens),
-// refresh-token rotation, sign-out, and GoTrue's answers to bad input.
+// refresh-token rotation, sign-out, invite links, an invited person choosing a password
+// (updateUser), and GoTrue's answers to bad input.
 import assert from "node:assert/strict";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import {
@@ -13,10 +14,13 @@ import {
 } from "../../../supabase/functions/tests/_support/stack.ts";
 import { base64url, type JwtClaims, signJwt, signJwtEs256 } from "../jwt.ts";
 import { generateSigningKey } from "./signing-key.ts";
+import { devDashboardPort } from "../dashboard.ts";
 
 const stack = testStack();
 const sql = connect(stack);
 const password = "correct horse battery staple";
+/** config.toml's [auth] site_url: the dashboard `npm start` serves, where invite links land. */
+const siteUrl = `http://127.0.0.1:${devDashboardPort}`;
 
 interface Api {
   url: string;
@@ -540,13 +544,13 @@ Deno.test("an invite link from generateLink signs the invited person in once, co
     const { user, properties } = data;
     assert.equal(user!.email, email.toLowerCase());
     assert.equal(properties!.verification_type, "invite");
-    assert.equal(properties!.redirect_to, "http://127.0.0.1:3000", "the site URL by default");
+    assert.equal(properties!.redirect_to, siteUrl, "the site URL (the dashboard) by default");
     assert.match(properties!.email_otp, /^\d{6}$/);
     assert.match(properties!.hashed_token, /^[0-9a-f]{56}$/, "a SHA-224 in hex");
     assert.equal(
       properties!.action_link,
       `${stack.apiUrl}/auth/v1/verify?token=${properties!.hashed_token}&type=invite&redirect_to=` +
-        "http://127.0.0.1:3000",
+        siteUrl,
     );
     const [stored] = await sql`
       select invited_at is not null as invited, email_confirmed_at, encrypted_password,
@@ -566,7 +570,7 @@ Deno.test("an invite link from generateLink signs the invited person in once, co
     // The person follows the link: signed in, in the fragment of the site's URL.
     const used = await follow(properties!.action_link, api);
     assert.equal(used.status, 303);
-    assert.equal(used.target, "http://127.0.0.1:3000");
+    assert.equal(used.target, siteUrl);
     assert.equal(used.fragment.get("type"), "invite");
     assert.equal(used.fragment.get("token_type"), "bearer");
     const session = await api.client().auth.setSession({
@@ -629,7 +633,7 @@ Deno.test("generateLink refuses what GoTrue refuses, and only the service key ma
     });
     assert.equal(
       elsewhere.data.properties!.redirect_to,
-      "http://127.0.0.1:3000",
+      siteUrl,
       "a redirect off the site is replaced by the site URL",
     );
     const anon = await call(api.url, "/admin/generate_link", {
@@ -643,5 +647,116 @@ Deno.test("generateLink refuses what GoTrue refuses, and only the service key ma
       api,
     );
     assert.equal(forged.fragment.get("error_code"), "otp_expired");
+  });
+});
+
+/** An invited person, signed in by their link as the dashboard is (the session in the fragment). */
+async function followInvite(api: Api, options: { redirectTo?: string } = {}) {
+  const email = newEmail("chooser");
+  const { data, error } = await api.admin.auth.admin.generateLink({
+    type: "invite",
+    email,
+    options,
+  });
+  assert.equal(error, null);
+  const used = await follow(data.properties!.action_link, api);
+  const client = api.client();
+  const signedIn = await client.auth.setSession({
+    access_token: used.fragment.get("access_token")!,
+    refresh_token: used.fragment.get("refresh_token")!,
+  });
+  assert.equal(signedIn.error, null);
+  return { email, client, userId: data.user!.id, landed: used.target };
+}
+
+Deno.test("an invite lands on an allowed redirect_to, else on the site URL", async () => {
+  await withApi(async (api) => {
+    const dashboard = "http://127.0.0.1:61234/";
+    assert.equal((await followInvite(api, { redirectTo: dashboard })).landed, dashboard);
+    const elsewhere = await followInvite(api, { redirectTo: "https://evil.example/" });
+    assert.equal(elsewhere.landed, siteUrl);
+  });
+});
+
+Deno.test("updateUser lets an invited person choose a password, with GoTrue's checks", async () => {
+  await withApi(async (api) => {
+    const invited = await followInvite(api);
+    const chosen = "a password of their own";
+
+    const weak = await invited.client.auth.updateUser({ password: "short" });
+    assert.equal(weak.error?.status, 422);
+    assert.equal(weak.error?.code, "weak_password");
+    assert.equal(weak.error?.message, "Password should be at least 6 characters.");
+    assert.deepEqual((weak.error as unknown as { reasons: string[] }).reasons, ["length"]);
+    const long = await invited.client.auth.updateUser({ password: "é".repeat(37) });
+    assert.equal(long.error?.status, 400, "74 bytes, though 37 characters");
+    assert.equal(long.error?.message, "Password cannot be longer than 72 characters");
+
+    const firstToken = (await invited.client.auth.getSession()).data.session!.access_token;
+    const set = await invited.client.auth.updateUser({ password: chosen });
+    assert.equal(set.error, null);
+    assert.equal(set.data.user!.id, invited.userId);
+    const [stored] = await sql`
+      select encrypted_password from auth.users where id = ${invited.userId}`;
+    assert.match(stored.encrypted_password, /^\$2a\$10\$/, "bcrypt, as Auth stores it");
+
+    // The new password signs in (a second session); choosing it again is refused.
+    const other = api.client();
+    const signIn = await other.auth.signInWithPassword({ email: invited.email, password: chosen });
+    assert.equal(signIn.error, null);
+    const same = await other.auth.updateUser({ password: chosen });
+    assert.equal(same.error?.status, 422);
+    assert.equal(same.error?.code, "same_password");
+    assert.equal(same.error?.message, "New password should be different from the old password.");
+
+    // A change ends every other session of the user, and only the new password signs in.
+    const changed = await other.auth.updateUser({ password: "another password entirely" });
+    assert.equal(changed.error, null);
+    assert.equal((await other.auth.getUser()).error, null, "the session that changed it stays");
+    const ended = await api.client().auth.getUser(firstToken);
+    assert.equal(ended.error?.name, "AuthSessionMissingError", "403 session_not_found");
+    const [{ count }] = await sql`
+      select count(*)::int from auth.sessions where user_id = ${invited.userId}::uuid`;
+    assert.equal(count, 1, "only the session that changed it is left");
+    const old = await api.client().auth.signInWithPassword({
+      email: invited.email,
+      password: chosen,
+    });
+    assert.equal(old.error?.code, "invalid_credentials");
+  });
+});
+
+Deno.test("PUT /user refuses what GoTrue refuses, and what the stand-in does not offer", async () => {
+  await withApi(async (api) => {
+    const anonymous = await call(api.url, "/user", {
+      method: "PUT",
+      body: JSON.stringify({ password: "whatever it is" }),
+    });
+    assert.equal(anonymous.status, 401);
+    assert.equal(anonymous.body.code, "no_authorization");
+
+    const invited = await followInvite(api);
+    const email = await invited.client.auth.updateUser({ email: newEmail("changed") });
+    assert.equal(email.error?.status, 501);
+    assert.match(email.error!.message, /"email" .*not supported by the local Auth stand-in/);
+    const data = await invited.client.auth.updateUser({ data: { team: "ops" } });
+    assert.equal(data.error?.status, 501);
+
+    // Clients before API version 2024-01-01 get the older error shape, reasons included.
+    const token = (await invited.client.auth.getSession()).data.session!.access_token;
+    const weak = await call(api.url, "/user", {
+      method: "PUT",
+      version: false,
+      headers: { authorization: `Bearer ${token}` },
+      body: JSON.stringify({ password: "tiny" }),
+    });
+    assert.equal(weak.status, 422);
+    assert.equal(weak.headers.get("x-sb-error-code"), "weak_password");
+    assert.deepEqual(weak.body, {
+      code: 422,
+      error_code: "weak_password",
+      msg: "Password should be at least 6 characters.",
+      weak_password: { reasons: ["length"] },
+    });
   });
 });

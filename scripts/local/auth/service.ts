@@ -1,18 +1,22 @@
 // The local stand-in for Supabase Auth (GoTrue) at /auth/v1, written from supabase/auth's own
 // handlers for the part a frontend and this project use: the JWKS, email/password sign-in
 // (`token?grant_type=password`), refresh-token rotation (`grant_type=refresh_token`), `GET /user`,
-// `POST /logout`, the admin API for users (create, list, get, delete) and for email links
-// (`POST /admin/generate_link`, types invite and magiclink) with the service key, and `/verify`,
-// which those links lead to (no email is ever sent: the admin gets the link to pass on).
+// `PUT /user` (a signed-in user choosing a new password), `POST /logout`, the admin API for users
+// (create, list, get, delete) and for email links (`POST /admin/generate_link`, types invite and
+// magiclink) with the service key, and `/verify`, which those links lead to (no email is ever
+// sent: the admin gets the link to pass on).
 // Errors have GoTrue's statuses, codes and messages, in the shape the caller's
 // X-Supabase-Api-Version asks for. Everything else GoTrue offers answers 501 naming the feature.
 import { createHash } from "node:crypto";
+import { join } from "node:path";
 import postgres from "postgres";
+import { repoRoot, watchedToml } from "../config.ts";
 import type { ApiService } from "../gateway.ts";
 import type { ApiServiceContext } from "../api-services.ts";
 import { authIssuer, sessionAnswer, signInAs } from "./session.ts";
 import {
   AlreadyConfirmed,
+  changePassword,
   createUser,
   deleteUser,
   type EmailLinkType,
@@ -32,16 +36,33 @@ import {
 export interface AuthServiceOptions {
   /** GOTRUE_SECURITY_REFRESH_TOKEN_REUSE_INTERVAL: Supabase's default is 10 seconds. */
   refreshTokenReuseSeconds?: number;
-  /** GOTRUE_SITE_URL: where links lead by default (the Supabase CLI's auth.site_url default). */
-  siteUrl?: string;
   /** GOTRUE_MAILER_OTP_EXP: how long an email link works (GoTrue's default, a day). */
   emailLinkSeconds?: number;
+  /** The project's config.toml, whose [auth] settings the stand-in follows (below). */
+  configPath?: string;
+}
+
+/** The [auth] settings of config.toml the stand-in follows, as the Supabase CLI hands them on. */
+interface AuthConfigToml {
+  auth?: {
+    /** GOTRUE_SITE_URL: where email links lead unless an allowed redirect_to is asked for. */
+    site_url?: string;
+    /** GOTRUE_PASSWORD_MIN_LENGTH: the shortest password a user may choose. */
+    minimum_password_length?: number;
+  };
 }
 
 /** An error answered in GoTrue's shape (HTTPError): status, error code, message. */
 export class AuthError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
+  }
+}
+
+/** GoTrue's WeakPasswordError: 422 weak_password, with the reasons the password failed. */
+class WeakPassword extends AuthError {
+  constructor(message: string, readonly reasons: string[]) {
+    super(422, "weak_password", message);
   }
 }
 
@@ -58,6 +79,8 @@ const defaultRole = "authenticated";
 const defaultAudience = "authenticated";
 /** JWT_ADMIN_ROLES' default. */
 const adminRoles = ["service_role", "supabase_admin"];
+/** bcrypt hashes only the first 72 bytes: GoTrue refuses longer passwords. */
+const maxPasswordBytes = 72;
 /** GoTrue refuses bodies over 1 MB. */
 const maxBodyBytes = 1 << 20;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -137,7 +160,8 @@ function notSupported(feature: string): AuthError {
     501,
     "feature_disabled",
     `${feature} is not supported by the local Auth stand-in (scripts/local/auth); ` +
-      "it serves the JWKS, password sign-in, refresh, GET /user, logout, admin users, generate_link and verify",
+      "it serves the JWKS, password sign-in, refresh, GET /user, " +
+      "PUT /user (the password), logout, admin users, generate_link and verify",
   );
 }
 
@@ -158,13 +182,18 @@ function errorAnswer(request: Request, error: AuthError | OAuthError): Response 
     return answer(400, { error: error.error, error_description: error.description });
   }
   const headers: Record<string, string> = { "x-sb-error-code": error.code };
+  const weak = error instanceof WeakPassword ? { weak_password: { reasons: error.reasons } } : {};
   if (asksCurrentApi(request)) {
     headers[apiVersionHeader] = "2024-01-01";
-    return answer(error.status, { code: error.code, message: error.message }, headers);
+    // GoTrue's weak-password answer in this version names its code in the body only.
+    if (error instanceof WeakPassword) delete headers["x-sb-error-code"];
+    return answer(error.status, { code: error.code, message: error.message, ...weak }, headers);
   }
-  return answer(error.status, { code: error.status, error_code: error.code, msg: error.message }, {
-    ...headers,
-  });
+  return answer(
+    error.status,
+    { code: error.status, error_code: error.code, msg: error.message, ...weak },
+    headers,
+  );
 }
 
 /** The request's body, at most 1 MB as GoTrue allows. */
@@ -205,6 +234,10 @@ const isString = (value: unknown): value is string => typeof value === "string";
 const isBoolean = (value: unknown): value is boolean => typeof value === "boolean";
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
+/** A body field that asks for something: GoTrue ignores the zero values of its struct fields. */
+const isGiven = (value: unknown) =>
+  value !== undefined && value !== null && value !== "" && value !== false &&
+  !(isObject(value) && Object.keys(value).length === 0);
 const typeNames = new Map<unknown, string>([
   [isString, "string"],
   [isBoolean, "bool"],
@@ -243,15 +276,21 @@ export function authService(
   });
   const issuer = authIssuer(context.apiUrl, context.signingKey);
   const reuseSeconds = options.refreshTokenReuseSeconds ?? 10;
-  const siteUrl = options.siteUrl ?? "http://127.0.0.1:3000";
   const emailLinkSeconds = options.emailLinkSeconds ?? 86_400;
+  // Read again after an edit, as the other services read config.toml; the CLI's defaults else.
+  const config = watchedToml<AuthConfigToml>(
+    options.configPath ?? join(repoRoot, "supabase", "config.toml"),
+  );
+  const siteUrl = () => config().auth?.site_url ?? "http://127.0.0.1:3000";
+  // GoTrue raises a lower setting to its floor of 6.
+  const passwordMinLength = () => Math.max(6, config().auth?.minimum_password_length ?? 6);
 
   /** GoTrue's GetReferrer: redirect_to if allowed, else the Referer if allowed, else the site. */
   function referrerOf(request: Request, url: URL): string {
     for (const candidate of [url.searchParams.get("redirect_to"), request.headers.get("referer")]) {
-      if (candidate && isRedirectUrlValid(siteUrl, candidate)) return candidate;
+      if (candidate && isRedirectUrlValid(siteUrl(), candidate)) return candidate;
     }
-    return siteUrl;
+    return siteUrl();
   }
 
   /** GoTrue's validateEmail: required, at most 255 characters, well formed; lower-cased. */
@@ -426,6 +465,46 @@ export function authService(
     return answer(200, stored.user);
   }
 
+  /** GoTrue's checkPasswordStrength: at most 72 bytes, at least the minimum length. */
+  function checkPasswordStrength(password: string): void {
+    // Go's len() counts bytes, as GoTrue's checks do.
+    const bytes = new TextEncoder().encode(password).byteLength;
+    if (bytes > maxPasswordBytes) {
+      throw new AuthError(
+        400,
+        "validation_failed",
+        `Password cannot be longer than ${maxPasswordBytes} characters`,
+      );
+    }
+    const minLength = passwordMinLength();
+    if (bytes < minLength) {
+      throw new WeakPassword(`Password should be at least ${minLength} characters.`, ["length"]);
+    }
+  }
+
+  /** PUT /user (supabase-js updateUser): a signed-in user sets a new password; nothing else. */
+  async function updateUser(request: Request): Promise<Response> {
+    const { stored, sessionId } = await authenticate(request);
+    const body = await readJson(request);
+    const password = field(body, "password", isString);
+    for (const [name, value] of Object.entries(body)) {
+      if (name !== "password" && isGiven(value)) {
+        throw notSupported(`updating the user's "${name}" (PUT /user sets the password only)`);
+      }
+    }
+    if (password === undefined) return answer(200, stored.user);
+    checkPasswordStrength(password);
+    const changed = await changePassword(sql, stored.user.id, password, sessionId);
+    if (changed === "same") {
+      throw new AuthError(
+        422,
+        "same_password",
+        "New password should be different from the old password.",
+      );
+    }
+    return answer(200, changed);
+  }
+
   async function logout(request: Request, url: URL): Promise<Response> {
     const scope = url.searchParams.get("scope") || "global";
     if (!["global", "local", "others"].includes(scope)) {
@@ -440,11 +519,7 @@ export function authService(
     await requireAdmin(request);
     const body = await readJson(request);
     for (const name of ["phone", "password_hash", "ban_duration", "phone_confirm"] as const) {
-      if (
-        body[name] !== undefined && body[name] !== null && body[name] !== "" && body[name] !== false
-      ) {
-        throw notSupported(`admin users: "${name}"`);
-      }
+      if (isGiven(body[name])) throw notSupported(`admin users: "${name}"`);
     }
     const rawEmail = field(body, "email", isString) ?? "";
     if (!rawEmail) {
@@ -556,7 +631,7 @@ export function authService(
       );
     }
     const requested = field(body, "redirect_to", isString) ?? "";
-    const redirectTo = isRedirectUrlValid(siteUrl, requested)
+    const redirectTo = isRedirectUrlValid(siteUrl(), requested)
       ? requested
       : referrerOf(request, url);
     const otp = oneTimeCode();
@@ -698,7 +773,7 @@ export function authService(
     if (path === "/token") return only("POST", () => token(request, url));
     if (path === "/logout") return only("POST", () => logout(request, url));
     if (path === "/user") {
-      if (method === "PUT") throw notSupported("updating the user (PUT /user)");
+      if (method === "PUT") return updateUser(request);
       return only("GET", () => getUser(request));
     }
     if (path === "/admin/generate_link") {

@@ -148,10 +148,16 @@ export async function findUserByPassword(
       and u.is_sso_user = false
     limit 1`;
   if (!row) return null;
-  // Auth compares in its own process, as here: the database never sees the password.
-  const hash = typeof row.encrypted_password === "string" ? row.encrypted_password : "";
-  const passwordMatches = /^\$2[abxy]\$/.test(hash) && await bcrypt.compare(password, hash);
-  return { ...storedFrom(row), passwordMatches };
+  return {
+    ...storedFrom(row),
+    passwordMatches: await matchesHash(password, row.encrypted_password),
+  };
+}
+
+/** Auth compares in its own process, as here: the database never sees the password. */
+async function matchesHash(password: string, stored: unknown): Promise<boolean> {
+  const hash = typeof stored === "string" ? stored : "";
+  return /^\$2[abxy]\$/.test(hash) && await bcrypt.compare(password, hash);
 }
 
 export interface NewUser {
@@ -371,6 +377,41 @@ export async function verifyEmailLink(
     await tx`delete from auth.one_time_tokens where user_id = ${found.id}::uuid`;
     return { outcome: "verified", userId: found.id };
   });
+}
+
+/**
+ * Sets a signed-in user's new password as Supabase Auth's user update does: refused when it is the
+ * password the user has already (`"same"`); else stored, every pending email or phone token
+ * cleared (whoever changed the password may not trust what the old one allowed), and every other
+ * session of the user ended (all of them when the token named none).
+ */
+export async function changePassword(
+  sql: Sql,
+  userId: string,
+  password: string,
+  keepSessionId: string | null,
+): Promise<User | "same"> {
+  const changed = await sql.begin(async (tx) => {
+    const [row] = await tx`
+      select encrypted_password from auth.users where id = ${userId}::uuid for update`;
+    if (await matchesHash(password, row?.encrypted_password)) return false;
+    await tx`
+      update auth.users
+      set encrypted_password = ${await hashPassword(password)},
+          confirmation_token = '', confirmation_sent_at = null,
+          recovery_token = '', recovery_sent_at = null,
+          email_change_token_current = '', email_change_token_new = '', email_change_sent_at = null,
+          phone_change_token = '', phone_change_sent_at = null,
+          reauthentication_token = '', reauthentication_sent_at = null,
+          updated_at = now()
+      where id = ${userId}::uuid`;
+    await tx`delete from auth.one_time_tokens where user_id = ${userId}::uuid`;
+    await tx`
+      delete from auth.sessions
+      where user_id = ${userId}::uuid and id is distinct from ${keepSessionId}::uuid`;
+    return true;
+  });
+  return changed ? (await findUserById(sql, userId))!.user : "same";
 }
 
 export async function listUsers(

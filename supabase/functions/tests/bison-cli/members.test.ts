@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { createClient } from "@supabase/supabase-js";
 import { connect, testStack } from "../_support/stack.ts";
 import { withPeople } from "../_support/members.ts";
+import { devDashboardPort } from "../../../../scripts/local/dashboard.ts";
 
 const stack = testStack();
 const sql = connect(stack);
@@ -50,7 +51,9 @@ Deno.test("member add without a password invites: the link it prints signs the p
     const opened = await open();
     await opened.body?.cancel();
     assert.equal(opened.status, 303);
-    const fragment = new URLSearchParams(opened.headers.get("location")!.split("#")[1]);
+    const [landing, fragmentText] = opened.headers.get("location")!.split("#");
+    assert.equal(landing, `http://127.0.0.1:${devDashboardPort}`, "the Site URL: the dashboard");
+    const fragment = new URLSearchParams(fragmentText);
     const token = fragment.get("access_token");
     assert.ok(token, opened.headers.get("location")!);
     const user = await createClient(api.url, stack.anonKey, { auth: { persistSession: false } })
@@ -68,6 +71,33 @@ Deno.test("member add without a password invites: the link it prints signs the p
     const twice = await open();
     await twice.body?.cancel();
     assert.match(twice.headers.get("location")!, /error_code=otp_expired/, "the link works once");
+
+    const invite = (...extra: string[]) =>
+      cli([
+        "member",
+        "add",
+        "--email",
+        `x-${email}`,
+        "--workspace",
+        String(workspaceIds[0]),
+        ...extra,
+      ]);
+    for (const redirect of ["javascript:alert(1)", "/relative", "https://"]) {
+      const refused = await invite("--redirect-to", redirect);
+      assert.equal(refused.code, 2, redirect);
+      assert.match(refused.stderr, /--redirect-to .* is not an http\(s\) URL/);
+    }
+    const both = await invite(
+      "--redirect-to",
+      "https://dashboard.example.test",
+      "--password",
+      "a-long-password-1",
+    );
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--redirect-to is for invites/);
+    const [{ count }] =
+      await sql`select count(*)::int from auth.users where email = ${`x-${email}`}`;
+    assert.equal(count, 0, "nothing was created");
   });
 });
 

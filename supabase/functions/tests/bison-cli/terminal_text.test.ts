@@ -14,7 +14,10 @@ Deno.test("names from Bison reach the terminal without escape sequences or line 
     const run = await runOnboard(instance, ["--no-backfill"]);
     assert.equal(run.code, 0, run.stderr);
     assert.doesNotMatch(run.stderr, controls);
-    assert.match(run.stderr, /workspace 1 \(Acme bison: Onboarded 99 of 99 workspace\(s\)\)/);
+    assert.match(
+      run.stderr,
+      /workspace \d+ \(Bison 1, Acme bison: Onboarded 99 of 99 workspace\(s\)\)/,
+    );
     assert.ok(
       !run.stderr.split("\n").some((line) => line.startsWith("bison: Onboarded 99")),
       "the name never starts a line of its own",

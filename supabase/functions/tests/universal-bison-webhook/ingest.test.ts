@@ -238,10 +238,10 @@ Deno.test("a processing failure keeps the raw event; `bison reprocess` applies i
     }
     const reprocess = await runBisonCli(["reprocess", "--event-id", String(eventId)]);
     assert.equal(reprocess.code, 0, reprocess.stderr);
-    assert.deepEqual(reprocess.result, { processed: 1 });
+    assert.deepEqual(reprocess.result, { reprocessed: 1, processed: 1 });
     assert.equal((await dayMetrics(connectionId))[0].interested, 1);
     const again = await runBisonCli(["reprocess", "--event-id", String(eventId)]);
-    assert.deepEqual(again.result, {}, "a processed event is never applied twice");
+    assert.deepEqual(again.result, { reprocessed: 0 }, "a processed event is never applied twice");
     assert.equal((await dayMetrics(connectionId))[0].interested, 1);
   });
 });
