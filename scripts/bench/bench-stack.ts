@@ -107,3 +107,29 @@ export async function runBenchmark(main: () => Promise<number>): Promise<never> 
     Deno.exit(1);
   }
 }
+
+/**
+ * Calls flush-broadcasts again and again, as its cron job does on a deployed project (pg_cron does
+ * not call functions on the bench stack), until stopped: the trailing edge of every coalesced
+ * metric broadcast goes out.
+ */
+export function flushing(bench: { functionsUrl: string; cronSecret: string }) {
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const response = await fetch(`${bench.functionsUrl}/flush-broadcasts`, {
+        method: "POST",
+        headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
+        body: JSON.stringify({ seconds: 5 }),
+      });
+      await response.body?.cancel();
+      if (!response.ok) throw new Error(`flush-broadcasts answered ${response.status}`);
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+}

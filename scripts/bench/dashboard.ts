@@ -16,7 +16,7 @@ import { buildDashboard, serveDashboard } from "../local/dashboard.ts";
 import { launchBrowser, signInToDashboard } from "../local/browser.ts";
 import { bisonEvent } from "../simulator/bison-events.ts";
 import { percentile, positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
-import { pollBenchScale, registerPollAgency, startPollAgency } from "./poll.ts";
+import { pollBenchScale, pollUntilCaughtUp, registerPollAgency, startPollAgency } from "./poll.ts";
 import { seedDailyMetrics } from "./read-model.ts";
 
 const { values } = parseArgs({
@@ -87,13 +87,7 @@ async function main(): Promise<number> {
   try {
     console.error(`bench: ${pollBenchScale.workspaces} workspaces, polling their mailboxes...`);
     await registerPollAgency(sql, simulator, bench);
-    const polled = await fetch(`${bench.functionsUrl}/poll-sender-emails`, {
-      method: "POST",
-      headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
-      body: JSON.stringify({ budget_ms: 300_000 }),
-    });
-    if (!polled.ok) throw new Error(`poll answered ${polled.status}: ${await polled.text()}`);
-    await polled.body?.cancel();
+    await pollUntilCaughtUp(bench);
     await seedDailyMetrics(sql);
 
     const password = `bench-password-${crypto.randomUUID()}`;

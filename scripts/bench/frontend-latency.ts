@@ -3,14 +3,24 @@
 // pooler, ingest and roll-up, the metrics broadcast, Realtime, the client).
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/frontend-latency.ts [--events 1000]
-//     [--rate 50] [--clients 20] [--workspaces 5]
+//     [--rate 50] [--clients 20] [--workspaces 5] [--broadcast-interval "1 second"]
+//
+// Metric broadcasts are coalesced (at most one per workspace per broadcast_interval, the latest
+// state): flush-broadcasts runs throughout, as its cron job does on a deployed project, and
+// --broadcast-interval sets the interval for the run (default: the migrated setting).
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { createClient, type SupabaseClient } from "@supabase/supabase-js";
 import { roleKey } from "../local/config.ts";
 import { bisonEvent } from "../simulator/bison-events.ts";
 import { connectBison } from "./webhook.ts";
-import { percentile, positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
+import {
+  flushing,
+  percentile,
+  positiveOption,
+  runBenchmark,
+  startBenchStack,
+} from "./bench-stack.ts";
 
 const targetP99Ms = 250;
 
@@ -21,6 +31,7 @@ async function main(): Promise<number> {
       rate: { type: "string", default: "50" },
       clients: { type: "string", default: "20" },
       workspaces: { type: "string", default: "5" },
+      "broadcast-interval": { type: "string" },
     },
   });
   const events = positiveOption("events", values.events);
@@ -31,7 +42,13 @@ async function main(): Promise<number> {
   const bench = await startBenchStack({}, { clientApis: true });
   const sql = postgres(bench.databaseUrl, { max: 4, prepare: false, onnotice: () => {} });
   const clients: SupabaseClient[] = [];
+  const flusher = flushing(bench);
   try {
+    if (values["broadcast-interval"]) {
+      await sql`update private.settings set value = to_jsonb(${values["broadcast-interval"]}::text)
+                where key = 'broadcast_interval'`;
+    }
+    const [{ interval }] = await sql`select private.broadcast_interval()::text as interval`;
     const connection = await connectBison(bench.stack, "frontend latency bench");
     // Bison workspace 1..n are watched; workspace 0 only warms the webhook function up.
     const workspaces = await sql`
@@ -102,6 +119,7 @@ async function main(): Promise<number> {
     );
 
     const started = performance.now();
+    const [{ from }] = await sql`select clock_timestamp() as from`;
     const posts: Promise<void>[] = [];
     for (let n = 0; n < events; n++) {
       const due = started + (n * 1000) / rate;
@@ -120,6 +138,11 @@ async function main(): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
 
+    const [{ messages, seconds }] = await sql`
+      select count(*)::int as messages,
+             extract(epoch from clock_timestamp() - ${from}::timestamptz)::float as seconds
+      from realtime.messages
+      where event = 'metrics_updated' and inserted_at >= ${from}::timestamptz at time zone 'UTC'`;
     latencies.sort((a, b) => a - b);
     answered.sort((a, b) => a - b);
     const ms = (p: number, of = latencies) => percentile(of, p).toFixed(1);
@@ -127,6 +150,11 @@ async function main(): Promise<number> {
     console.log(`webhooks posted        ${events} at ${rate}/s, over ${workspaceCount} workspaces`);
     console.log(
       `clients                ${clientCount} (${clientCount / workspaceCount} a workspace)`,
+    );
+    console.log(`broadcast interval     ${interval}`);
+    console.log(
+      `metric broadcasts      ${messages} (${(messages / seconds).toFixed(1)}/s, each to ` +
+        `${clientCount / workspaceCount} clients)`,
     );
     console.log(`events seen            ${latencies.length} of ${expected}`);
     console.log(`latency p50/p95/p99    ${ms(50)} / ${ms(95)} / ${ms(99)} ms`);
@@ -141,6 +169,7 @@ async function main(): Promise<number> {
     );
     return latencies.length === expected ? 0 : 1;
   } finally {
+    await flusher.stop();
     for (const client of clients) {
       await client.removeAllChannels();
       await client.auth.signOut();

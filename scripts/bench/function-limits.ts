@@ -3,6 +3,7 @@
 // memory, 150 s of wall time (free plan). The target is under half of each.
 //
 //   node_modules/.bin/deno run --allow-all scripts/bench/function-limits.ts [--deliveries 1000]
+//     [--heap-mb 256]
 //
 // The data is the other benchmarks', built by their own code:
 // - health.ts's agency (35 workspaces, 17,136 mailboxes, 30 days of snapshots and webhook
@@ -10,10 +11,18 @@
 //   calculate-provider-performance (that day, both connections in one call) and
 //   insights/generate (the deterministic rules: no ANTHROPIC_API_KEY);
 // - poll.ts's simulated Bison (35 workspaces, 17,136 mailboxes, 190 ms a page), on a fresh
-//   database: poll-sender-emails as pg_cron calls it, then check-system-health/reconcile (every
-//   workspace), check-webhook-subscriptions (every workspace) and check-system-health/catch-up
-//   (one workspace);
-// - webhook.ts's traffic generator: --deliveries deliveries, one after another, averaged.
+//   database: poll-sender-emails as pg_cron calls it, slice after slice until no slice queues
+//   another (the worst slice reported), then check-system-health/reconcile (every workspace),
+//   check-webhook-subscriptions (every workspace) and check-system-health/catch-up (one
+//   workspace);
+// - webhook.ts's traffic generator: --deliveries deliveries, one after another, averaged; then
+//   flush-broadcasts as its cron job calls it (it runs until just after the next minute).
+//
+// --heap-mb gives every function the V8 heap of a hosted isolate with that memory limit (256: the
+// free plan's): old generation capped, young generation as small as V8 makes it for such a limit
+// (process-usage.ts, hostedHeapEnv). Garbage is then collected before the process grows, and a
+// function that needed more would fail instead of being measured. Without it, functions run with
+// Deno's defaults, whose young generation grows and stays grown.
 //
 // How it measures: the gateway reports each function worker's pid; around each invocation this
 // reads the worker's /proc/<pid>/stat (user + system CPU of every thread of the process), resets
@@ -27,15 +36,13 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { roleKey } from "../local/config.ts";
-import { run } from "../local/process.ts";
+import { hostedHeapEnv, hostedLimits, measured, type Usage } from "./process-usage.ts";
+import { callerTimeoutHeader } from "../../supabase/functions/_shared/run-deadline.ts";
 import { positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
 import { healthBenchEventsPerHour, seedHealthAgency } from "./health.ts";
 import { pollBenchScale, registerPollAgency, startPollAgency } from "./poll.ts";
 import { bisonReportsEndOf } from "./provider-performance.ts";
 import { connectBison, generateTraffic, recentLocalDays } from "./webhook.ts";
-
-/** What hosted Supabase allows one invocation of an edge function (free plan). */
-const hostedLimits = { cpuMs: 2_000, memoryMb: 256, wallMs: 150_000 };
 
 interface Measurement {
   label: string;
@@ -47,33 +54,6 @@ interface Measurement {
   callerTimeoutMs?: number;
   /** False when the peak could not be reset: it is then the worker's lifetime peak. */
   peakReset: boolean;
-}
-
-const clockTicksPerSecond = Number((await run("getconf", ["CLK_TCK"])).trim()) || 100;
-
-/** User + system CPU of the whole process (every thread), in ms. */
-function processCpuMs(pid: number): number {
-  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime
-  return (ticks * 1000) / clockTicksPerSecond;
-}
-
-function peakRssMb(pid: number): number {
-  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-  const kb = Number(status.match(/^VmHWM:\s+(\d+) kB/m)?.[1] ?? NaN);
-  return kb / 1024;
-}
-
-/** Resets the process's peak RSS to its current RSS (Linux 4.0+, own processes). */
-function resetPeakRss(pid: number): boolean {
-  try {
-    Deno.writeTextFileSync(`/proc/${pid}/clear_refs`, "5");
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** What an answer should say; returns what is wrong with it, if anything. */
@@ -89,6 +69,12 @@ interface Invocation {
   expect: Expectation;
   /** Invocations in a row, averaged (default 1). */
   times?: number;
+  /**
+   * Invocations in a row until this says the work is done (each answer given in turn), the worst
+   * of them reported: a job done in slices. expect then judges every answer at once.
+   */
+  // deno-lint-ignore no-explicit-any
+  sliceUntil?: (body: any) => boolean;
   /** The function route a cron job calls with this, to show that job's pg_net timeout. */
   cronPath?: string;
 }
@@ -109,24 +95,38 @@ async function measure(invocation: Invocation, cronTimeouts: Map<string, number>
   if (!pid) {
     throw new Error(`${functionName} has no worker: did the gateway refuse the warm-up call?`);
   }
-  const peakReset = resetPeakRss(pid);
-  const cpuBefore = processCpuMs(pid);
-  const started = performance.now();
   const answers: { status: number; body: string }[] = [];
-  for (let i = 0; i < times; i++) {
+  const usages: Usage[] = [];
+  const call = async () => {
     const response = await invocation.invoke();
-    answers.push({ status: response.status, body: await response.text() });
+    const answer = { status: response.status, body: await response.text() };
+    answers.push(answer);
+    return answer;
+  };
+  if (invocation.sliceUntil) {
+    // Each slice measured on its own; the worst of each figure reported.
+    for (let slice = 0; slice < 1000; slice++) {
+      const [answer, usage] = await measured(pid, call);
+      usages.push(usage);
+      let done = true;
+      try {
+        done = answer.status >= 300 || invocation.sliceUntil(JSON.parse(answer.body));
+      } catch { /* not JSON: judged below */ }
+      if (done) break;
+    }
+  } else {
+    const [, usage] = await measured(pid, async () => {
+      for (let i = 0; i < times; i++) await call();
+    });
+    usages.push({ ...usage, cpuMs: usage.cpuMs / times, wallMs: usage.wallMs / times });
   }
-  const wallMs = (performance.now() - started) / times;
-  const cpuMs = (processCpuMs(pid) - cpuBefore) / times;
-  const peak = peakRssMb(pid);
   if (workerPids.get(functionName) !== pid) {
     throw new Error(`${functionName}'s worker restarted during the measurement`);
   }
   for (const { status, body } of answers) {
     let problem = status >= 200 && status < 300 ? undefined : `answered ${status}`;
     try {
-      problem ??= invocation.expect(JSON.parse(body));
+      problem ??= invocation.sliceUntil ? undefined : invocation.expect(JSON.parse(body));
     } catch {
       problem ??= "answered something other than JSON";
     }
@@ -135,14 +135,18 @@ async function measure(invocation: Invocation, cronTimeouts: Map<string, number>
       break;
     }
   }
+  if (invocation.sliceUntil) {
+    const problem = invocation.expect(answers.map(({ body }) => JSON.parse(body)));
+    if (problem) problems.push(`${invocation.label}: ${problem}`);
+  }
   console.error(`  answer: ${answers[answers.length - 1].body.slice(0, 200)}`);
   measurements.push({
-    label: invocation.label,
+    label: invocation.label + (usages.length > 1 ? ` (worst of ${usages.length} slices)` : ""),
     scale: invocation.scale,
-    cpuMs,
-    peakRssMb: peak,
-    wallMs,
-    peakReset,
+    cpuMs: Math.max(...usages.map((usage) => usage.cpuMs)),
+    peakRssMb: Math.max(...usages.map((usage) => usage.peakRssMb)),
+    wallMs: Math.max(...usages.map((usage) => usage.wallMs)),
+    peakReset: usages.every((usage) => usage.peakReset),
     callerTimeoutMs: invocation.cronPath ? cronTimeouts.get(invocation.cronPath) : undefined,
   });
 }
@@ -173,19 +177,32 @@ async function readCronTimeouts(sql: postgres.Sql): Promise<Map<string, number>>
 
 type Bench = Awaited<ReturnType<typeof startBenchStack>>;
 
-/** Calls a route with the cron secret, as pg_cron's jobs do (their body: `body`). */
+/** The pg_net timeout of each route's cron job, read by measureAll before anything is called. */
+let cronTimeouts = new Map<string, number>();
+
+/**
+ * Calls a route with the cron secret and, when its cron job has one, the caller-timeout header,
+ * as pg_cron's jobs do through private.invoke_edge_function (their body: `body`).
+ */
 function cronCall(bench: Bench, path: string, body: unknown) {
-  return () =>
-    fetch(`${bench.functionsUrl}/${path}`, {
+  return () => {
+    const timeoutMs = cronTimeouts.get(path);
+    return fetch(`${bench.functionsUrl}/${path}`, {
       method: "POST",
-      headers: { "x-cron-secret": bench.cronSecret, "content-type": "application/json" },
+      headers: {
+        "x-cron-secret": bench.cronSecret,
+        "content-type": "application/json",
+        ...(timeoutMs === undefined ? {} : { [callerTimeoutHeader]: String(timeoutMs) }),
+      },
       body: JSON.stringify(body),
     });
+  };
 }
 
 /** Measures the invocations in order, each on a started worker with its modules loaded. */
 async function measureAll(bench: Bench, sql: postgres.Sql, invocations: Invocation[]) {
   const timeouts = await readCronTimeouts(sql);
+  cronTimeouts = timeouts;
   for (const invocation of invocations) {
     console.error(`• ${invocation.label}: ${invocation.scale}`);
     await warmUp(bench.functionsUrl, invocation.functionName);
@@ -194,8 +211,8 @@ async function measureAll(bench: Bench, sql: postgres.Sql, invocations: Invocati
 }
 
 /** Phase 1: the health benchmark's agency. */
-async function onHealthAgency() {
-  const bench = await startBenchStack({}, { onWorker });
+async function onHealthAgency(functionEnv: Record<string, string>) {
+  const bench = await startBenchStack(functionEnv, { onWorker });
   const sql = postgres(bench.databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
     // The day the hourly job computes just after local midnight: yesterday, in Chicago (the first
@@ -248,9 +265,9 @@ async function onHealthAgency() {
 }
 
 /** Phase 2: the polling benchmark's simulated Bison, then webhook deliveries. */
-async function onPollAgency(deliveries: number) {
+async function onPollAgency(deliveries: number, functionEnv: Record<string, string>) {
   const { simulator, pages } = startPollAgency(pollBenchScale);
-  const bench = await startBenchStack({}, { onWorker });
+  const bench = await startBenchStack(functionEnv, { onWorker });
   const sql = postgres(bench.databaseUrl, { max: 1, prepare: false, onnotice: () => {} });
   try {
     await registerPollAgency(sql, simulator, bench);
@@ -264,14 +281,22 @@ async function onPollAgency(deliveries: number) {
     await measureAll(bench, sql, [{
       label: "poll-sender-emails",
       scale: `${workspaces} workspaces, ${mailboxes.toLocaleString("en")} mailboxes, ` +
-        `${pages} pages at ${pageMs} ms`,
+        `${pages} pages at ${pageMs} ms, slices as pg_cron calls them`,
       functionName: "poll-sender-emails",
       cronPath: "poll-sender-emails",
       invoke: cronCall(bench, "poll-sender-emails", {}),
-      expect: (body) =>
-        body.mailboxes === mailboxes && body.failed?.length === 0
+      // The next slice comes as long as one queues it (pg_net is not running here).
+      sliceUntil: (body) => body.slices_queued === 0,
+      expect: (bodies) => {
+        const finished = bodies.reduce(
+          (sum: number, body: { workspaces: number }) => sum + body.workspaces,
+          0,
+        );
+        const failed = bodies.flatMap((body: { failed: unknown[] }) => body.failed);
+        return finished === workspaces && failed.length === 0
           ? undefined
-          : "not every mailbox was polled",
+          : `${finished} of ${workspaces} inventories finished, ${failed.length} failed`;
+      },
     }, {
       label: "check-system-health/reconcile",
       scale: `${workspaces} workspaces, ${pageMs} ms a request`,
@@ -311,6 +336,13 @@ async function onPollAgency(deliveries: number) {
         }),
       expect: (body) =>
         ["processed", "duplicate"].includes(body.status) ? undefined : "not processed",
+    }, {
+      label: "flush-broadcasts",
+      scale: "one cron call: until just after the next minute",
+      functionName: "flush-broadcasts",
+      cronPath: "flush-broadcasts",
+      invoke: cronCall(bench, "flush-broadcasts", {}),
+      expect: (body) => body.flushes > 0 ? undefined : "it never flushed",
     }]);
   } finally {
     await sql.end();
@@ -319,7 +351,7 @@ async function onPollAgency(deliveries: number) {
   }
 }
 
-function printTable(measurements: Measurement[]) {
+function printTable(measurements: Measurement[], heapMb?: string) {
   const half = {
     cpuMs: hostedLimits.cpuMs / 2,
     memoryMb: hostedLimits.memoryMb / 2,
@@ -364,6 +396,11 @@ function printTable(measurements: Measurement[]) {
       `${hostedLimits.memoryMb} MB memory, ${hostedLimits.wallMs / 1000} s wall; target: under ` +
       `half of each; % of the hosted limit in brackets)`,
   );
+  console.log(
+    heapMb
+      ? `Functions ran with the V8 heap of a hosted isolate limited to ${heapMb} MB (--heap-mb).`
+      : "Functions ran with Deno's default V8 heap (no --heap-mb).",
+  );
   console.log(line(header));
   console.log(widths.map((width) => "-".repeat(width)).join("  "));
   for (const row of rows) console.log(line(row));
@@ -379,12 +416,18 @@ function printTable(measurements: Measurement[]) {
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { deliveries: { type: "string", default: "1000" } },
+    options: {
+      deliveries: { type: "string", default: "1000" },
+      "heap-mb": { type: "string" },
+    },
   });
   const deliveries = positiveOption("deliveries", values.deliveries);
-  await onHealthAgency();
-  await onPollAgency(deliveries);
-  printTable(measurements);
+  const functionEnv: Record<string, string> = values["heap-mb"]
+    ? hostedHeapEnv(positiveOption("heap-mb", values["heap-mb"]))
+    : {};
+  await onHealthAgency(functionEnv);
+  await onPollAgency(deliveries, functionEnv);
+  printTable(measurements, values["heap-mb"]);
   if (problems.length) {
     console.log(
       `\nFAILED: the functions did not do the work measured:\n  ${problems.join("\n  ")}`,

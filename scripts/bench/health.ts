@@ -20,32 +20,24 @@ import {
 
 /**
  * The health benchmark's data: the provider benchmark's agency (35 workspaces, 17,136 mailboxes,
- * 30 days of snapshots), 30 days of webhook traffic at `eventsPerHour` per workspace, and a day of
- * run history for every cron job (written through the platform's connection to `stack`). Returns
- * the number of webhook events written. `firstDay` is the provider benchmark's first computed day
- * (its default when not given).
+ * 30 days of snapshots; times `scale`), `historyDays` (30) days of webhook traffic at
+ * `eventsPerHour` per workspace, written straight into the daily partitions of webhook_events,
+ * and a day of run history for every cron job (written through the platform's connection to
+ * `stack`). Returns the number of webhook events written. `firstDay` is the provider benchmark's
+ * first computed day (its default when not given).
  */
 export async function seedHealthAgency(
   sql: postgres.Sql,
   stack: StackConfig,
   eventsPerHour: number,
   firstDay?: string,
+  { scale = 1, historyDays = 30 }: { scale?: number; historyDays?: number } = {},
 ): Promise<number> {
-  console.error("• seeding 35 workspaces, 17,136 mailboxes and 30 days of snapshots...");
-  await seedAgency(sql, 1, firstDay);
-  console.error(`• seeding 30 days of webhook traffic (${eventsPerHour} events/hour/workspace)...`);
-  const [{ events }] = await sql`
-    with written as (
-      insert into private.webhook_events (connection_id, workspace_id, event_type, idempotency_key,
-        payload, received_at, occurred_at, status)
-      select w.connection_id, w.id, 'email_sent', w.id || ':' || h || ':' || n, '{}'::jsonb,
-             now() - make_interval(hours => h) + make_interval(secs => n * 3600.0 / ${eventsPerHour}),
-             now() - make_interval(hours => h), 'processed'
-      from public.workspaces w, generate_series(1, 30 * 24) h,
-           generate_series(0, ${eventsPerHour - 1}::int) n
-      returning 1
-    )
-    select count(*)::int as events from written`;
+  console.error(
+    `• seeding ${35 * scale} workspaces, ${17_136 * scale} mailboxes and 30 days of snapshots...`,
+  );
+  await seedAgency(sql, 1, firstDay, scale);
+  const events = await seedWebhookHistory(sql, eventsPerHour, historyDays);
   // A day of history for every cron job, answered 200 by its function: written as pg_cron writes
   // it, by the platform (postgres may not draw run ids from pg_cron's sequence).
   const platform = postgres(platformDbUrl(stack), { max: 1, onnotice: () => {} });
@@ -57,6 +49,45 @@ export async function seedHealthAgency(
     from cron.job j, generate_series(now() - interval '1 day', now(), interval '5 minutes') t`
     .finally(() => platform.end());
   await sql`analyze`;
+  return events;
+}
+
+/**
+ * `days` days of webhook traffic up to now for every workspace, `eventsPerHour` an hour each, in
+ * one set-based insert per day (into that day's partition, created first). Returns the events.
+ */
+export async function seedWebhookHistory(
+  sql: postgres.Sql,
+  eventsPerHour: number,
+  days: number,
+  /** The most recent days already seeded: only the older ones are written. */
+  { after = 0 }: { after?: number } = {},
+): Promise<number> {
+  console.error(
+    `• seeding ${days - after} days of webhook traffic (${eventsPerHour} events/hour/workspace)...`,
+  );
+  await sql`
+    select private.create_webhook_event_partition(d::date)
+    from generate_series(((now() - make_interval(days => ${days})) at time zone 'UTC')::date,
+                         (now() at time zone 'UTC')::date, interval '1 day') d`;
+  let events = 0;
+  for (let day = days; day > after; day--) {
+    const [{ written }] = await sql`
+      with written as (
+        insert into private.webhook_events (connection_id, workspace_id, event_type,
+          idempotency_key, payload, received_at, occurred_at, status)
+        select w.connection_id, w.id, 'email_sent', w.id || ':' || h || ':' || n, '{}'::jsonb,
+               now() - make_interval(hours => h) + make_interval(secs => n * 3600.0 / ${eventsPerHour}),
+               now() - make_interval(hours => h), 'processed'
+        from public.workspaces w,
+             generate_series(greatest(1, ${day}::int * 24 - 23), ${day}::int * 24) h,
+             generate_series(0, ${eventsPerHour - 1}::int) n
+        where h between 1 and ${days}::int * 24
+        returning 1
+      )
+      select count(*)::int as written from written`;
+    events += written;
+  }
   return events;
 }
 

@@ -36,7 +36,7 @@ import { sha256Hex } from "../../supabase/functions/_shared/http.ts";
 import { assertBenchStackFree, percentile, positiveOption, runBenchmark } from "./bench-stack.ts";
 import { bisonEvent, type EventType, eventTypes, metricOf } from "../simulator/bison-events.ts";
 
-interface Gateway {
+export interface Gateway {
   url: string;
   close(): Promise<void>;
 }
@@ -45,7 +45,7 @@ interface Gateway {
  * scripts/local/gateway.ts as its own process on a free port, serving `functionsDir`, ready when it
  * answers. Each gateway runs one process per function: one instance of the webhook function.
  */
-async function spawnGateway(
+export async function spawnGateway(
   stack: StackConfig,
   functionEnv: Record<string, string>,
   functionsDir: string,
@@ -147,7 +147,7 @@ const metricColumns = [...new Set(Object.values(metricOf))] as string[];
  * start instead, so editing the code while the benchmark runs neither fails requests nor mixes
  * two versions of it.
  */
-async function snapshotFunctions(stack: StackConfig): Promise<string> {
+export async function snapshotFunctions(stack: StackConfig): Promise<string> {
   const source = join(repoRoot, "supabase", "functions");
   const target = join(stack.dir, "functions");
   await Deno.remove(target, { recursive: true }).catch(() => {});
@@ -361,7 +361,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
   return copy;
 }
 
-function warmupBodies(count: number): string[] {
+export function warmupBodies(count: number): string[] {
   return Array.from(
     { length: count },
     (_, i) =>
@@ -380,9 +380,9 @@ function warmupBodies(count: number): string[] {
 // Load
 
 /** Delivers one body; status is the HTTP status ("ok" for SQL), outcome the ingest's answer. */
-type Sender = (body: string) => Promise<{ status: string; outcome: string }>;
+export type Sender = (body: string) => Promise<{ status: string; outcome: string }>;
 
-interface RunResult {
+export interface RunResult {
   seconds: number;
   latenciesMs: number[];
   statuses: Map<string, number>;
@@ -395,7 +395,7 @@ interface RunResult {
  * they can (closed loop), or, with `ratePerSecond`, each body at its scheduled time (open loop, as
  * Bison sends), its latency counted from that time so that falling behind shows.
  */
-async function drive(
+export async function drive(
   label: string,
   bodies: string[],
   concurrency: number,
@@ -446,7 +446,7 @@ async function drive(
 }
 
 /** Posts to the webhook URL, each delivery to the next instance's gateway in turn. */
-function httpSender(webhookUrl: string, gateways: Gateway[], signal: AbortSignal): Sender {
+export function httpSender(webhookUrl: string, gateways: Gateway[], signal: AbortSignal): Sender {
   const path = new URL(webhookUrl).pathname;
   let next = 0;
   return async (body) => {
@@ -466,7 +466,7 @@ function httpSender(webhookUrl: string, gateways: Gateway[], signal: AbortSignal
   };
 }
 
-function sqlSender(sql: postgres.Sql, tokenSha256: string): Sender {
+export function sqlSender(sql: postgres.Sql, tokenSha256: string): Sender {
   return async (body) => {
     const [row] = await sql`
       select private.ingest_webhook_event(${tokenSha256}, ${body}::text::jsonb) as result`;
@@ -617,7 +617,7 @@ async function functionProfile(sql: postgres.Sql): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-interface Summary {
+export interface Summary {
   seconds: number;
   throughput: number;
   p50: number;
@@ -626,7 +626,7 @@ interface Summary {
   max: number;
 }
 
-function summarise(result: RunResult): Summary {
+export function summarise(result: RunResult): Summary {
   const sorted = [...result.latenciesMs].sort((a, b) => a - b);
   return {
     seconds: result.seconds,

@@ -62,6 +62,9 @@ export async function webhooks(ctx: Context, args: string[]) {
   return summary;
 }
 
+/** How long `bison poll` waits for every slice to finish. */
+const pollPatienceMs = 15 * 60_000;
+
 export async function poll(ctx: Context, args: string[]) {
   const usage = usages.poll;
   const { values } = parseOptions(args, {
@@ -75,8 +78,8 @@ export async function poll(ctx: Context, args: string[]) {
   const budget = values["budget-ms"] === undefined
     ? undefined
     : positiveInteger(values["budget-ms"], "budget-ms", usage);
-  if (budget !== undefined && (budget < 1000 || budget > 600_000)) {
-    throw new UsageError("--budget-ms must be between 1000 and 600000", usage);
+  if (budget !== undefined && (budget < 1000 || budget > 40_000)) {
+    throw new UsageError("--budget-ms (one slice's) must be between 1000 and 40000", usage);
   }
   for (const id of ids) {
     await findWorkspace(ctx.sql, id);
@@ -103,19 +106,53 @@ export async function poll(ctx: Context, args: string[]) {
     ctx.changes.push(`made ${due} workspace(s) due`);
     say(`Polling ${due} workspace(s) now...`);
   } else say("Polling the workspaces that are due...");
-  const response = await fetch(`${functionsUrl}/poll-sender-emails`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-cron-secret": cronSecret },
-    body: JSON.stringify(budget ? { budget_ms: budget } : {}),
-  }).catch((error) => {
-    throw new OperationalError(`poll-sender-emails cannot be reached at ${functionsUrl}: ${error}`);
-  });
-  const summary = await response.json().catch(() => null);
-  if (!response.ok) {
-    throw new OperationalError(
-      `poll-sender-emails answered ${response.status}: ${summary?.error ?? "no detail"}`,
-    );
+  // One slice per call (it also queues the next through pg_net where pg_net runs): call again
+  // until nothing is due and no slice runs, then report the inventories finished meanwhile.
+  const [{ since }] = await ctx.sql`select now() as since`;
+  const started = Date.now();
+  while (true) {
+    const response = await fetch(`${functionsUrl}/poll-sender-emails`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-cron-secret": cronSecret },
+      body: JSON.stringify(budget ? { budget_ms: budget } : {}),
+    }).catch((error) => {
+      throw new OperationalError(
+        `poll-sender-emails cannot be reached at ${functionsUrl}: ${error}`,
+      );
+    });
+    const slice = await response.json().catch(() => null);
+    if (!response.ok) {
+      throw new OperationalError(
+        `poll-sender-emails answered ${response.status}: ${slice?.error ?? "no detail"}`,
+      );
+    }
+    const [state] = await ctx.sql`
+      select private.poll_work_remaining() as remaining,
+             exists (select 1 from private.connection_poll_state
+                     where slice_expires_at > now()) as running`;
+    if (!state.remaining && !state.running) break;
+    if (Date.now() - started > pollPatienceMs) {
+      throw new OperationalError(
+        `polling has not finished after ${pollPatienceMs / 60_000} minutes (slices still run)`,
+      );
+    }
+    // Another slice holds what is left: wait for it instead of calling in vain.
+    if (slice.connection === null) await new Promise((resolve) => setTimeout(resolve, 500));
   }
+  const runs = await ctx.sql`
+    select r.workspace_id::int, w.bison_workspace_id::int, r.mailboxes_seen, r.error
+    from public.sender_email_sync_runs r join public.workspaces w on w.id = r.workspace_id
+    where r.finished_at >= ${since}`;
+  const summary = {
+    workspaces: runs.length,
+    mailboxes: runs.reduce((sum, run) => sum + run.mailboxes_seen, 0),
+    duration_ms: Date.now() - started,
+    failed: runs.filter((run) => run.error !== null).map((run) => ({
+      workspace_id: run.workspace_id,
+      bison_workspace_id: run.bison_workspace_id,
+      error: run.error,
+    })),
+  };
   const [next] = await ctx.sql`
     select s.next_poll_at, s.workspace_id::int,
            (select count(*)::int from public.workspaces w

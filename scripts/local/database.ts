@@ -46,7 +46,8 @@ export async function applyPlatform(stack: StackConfig): Promise<void> {
 export const cliDatabaseUrl = (databaseUrl: string) =>
   `${databaseUrl}${databaseUrl.includes("?") ? "&" : "?"}sslmode=disable`;
 
-export async function applyMigrations(databaseUrl: string): Promise<void> {
+/** The pending migrations of `workdir`'s supabase/migrations (the repository's by default). */
+export async function applyMigrations(databaseUrl: string, workdir = repoRoot): Promise<void> {
   await run(supabaseCli, [
     "migration",
     "up",
@@ -55,7 +56,7 @@ export async function applyMigrations(databaseUrl: string): Promise<void> {
     "--include-all",
     "--yes",
     "--workdir",
-    repoRoot,
+    workdir,
   ], { env: { SUPABASE_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" } });
 }
 

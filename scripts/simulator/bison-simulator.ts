@@ -99,6 +99,8 @@ export interface RecordedRequest {
   page: number | null;
   workspaceId: number | null;
   status: number;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 /** A test delivery the instance was asked for, and what the URL answered (0: unreachable). */
@@ -502,6 +504,7 @@ export function startBisonSimulator(options: SimulatorOptions) {
         page,
         workspaceId: workspace?.id ?? null,
         status,
+        at: Date.now(),
       });
 
     const fault = faults.find((f) =>

@@ -925,15 +925,7 @@ export type Database = {
           "unique_replies_running"?: number;
           "workspace_id"?: number | null;
         };
-        Relationships: [
-          {
-            foreignKeyName: "sender_email_daily_snapshots_sender_email_id_fkey";
-            columns: ["sender_email_id"];
-            isOneToOne: false;
-            referencedRelation: "sender_emails";
-            referencedColumns: ["id"];
-          },
-        ];
+        Relationships: [];
       };
       "sender_email_sync_runs": {
         Row: {

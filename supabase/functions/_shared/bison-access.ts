@@ -22,8 +22,12 @@ export interface ConnectionCall {
   connectionId?: string;
   /** Known already (a target row says it); else read from the connection on first use. */
   allowPrivateAddress?: boolean;
-  /** The run's deadline (run-deadline.ts). */
+  /** The run's deadline (run-deadline.ts), or anything else that ends the run's requests. */
   signal?: AbortSignal;
+  /** A request not answered within this is unanswered (default bison-client.ts's). */
+  timeoutMs?: number;
+  /** Sends the requests (the poller counts what the instance leaves unanswered). */
+  fetch?: typeof fetch;
 }
 
 /** The budget of the connection at baseUrl (a connected one first), found on first use. */
@@ -55,16 +59,7 @@ export function connectionClients(sql: Sql): (call: ConnectionCall) => BisonClie
       allowPrivateAddress: call.allowPrivateAddress ??
         (() => privateAddressAllowed(sql, call.baseUrl)),
       signal: call.signal,
+      timeoutMs: call.timeoutMs,
+      fetch: call.fetch,
     });
-}
-
-/**
- * The same, called with positional arguments (the poller's clientFor). The budget is the shared
- * one of the connection at baseUrl, whose rate the database knows: requestsPerMinute is not used.
- */
-export function bisonClientFactory(
-  sql: Sql,
-): (baseUrl: string, apiKey: string, requestsPerMinute?: number) => BisonClient {
-  const clientFor = connectionClients(sql);
-  return (baseUrl, apiKey) => clientFor({ baseUrl, apiKey });
 }

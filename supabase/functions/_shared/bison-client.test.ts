@@ -362,6 +362,23 @@ Deno.test("the request budget spaces requests to stay within the rate a minute",
   assert.throws(() => createRequestBudget(0), RangeError);
 });
 
+Deno.test("a list stopped early says where to resume, and the rest completes it", async () => {
+  await withSimulator(50, async ({ client }) => {
+    let pagesAsked = 0;
+    const first = await client.listSenderEmails(undefined, {
+      shouldStop: () => ++pagesAsked > 1,
+    });
+    assert.equal(first.items.length, 30, "two pages, then asked to stop");
+    assert.ok(first.next?.includes("page=3"), first.next ?? "no next");
+    const rest = await client.listSenderEmails(undefined, {
+      resume: { from: first.next!, fetchedBefore: 30, pagesBefore: 2 },
+    });
+    assert.equal(rest.next, null, "complete");
+    assert.equal(rest.pages, 4);
+    assert.equal(first.items.length + rest.items.length, 50, "counted against meta.total");
+  });
+});
+
 Deno.test("every request of a client, retries included, takes a turn in its budget", async () => {
   await withSimulator(40, async ({ simulator }) => {
     simulator.injectFault({ path: "/api/sender-emails", page: 2, status: 503, times: 1 });

@@ -256,21 +256,27 @@ const pageSchema = z.object({
   }).passthrough().nullish(),
 }).passthrough();
 
-export interface PageProgress {
+export interface PageProgress<T = unknown> {
   page: number;
   fetched: number;
   /** meta.total when the endpoint reports it. */
   total: number | null;
+  /** This page's items. */
+  items: T[];
+  /** The page after it (null: it was the last): where a list stopped after it would resume. */
+  next: string | null;
 }
 
 export interface ListResult<T> {
   items: T[];
   pages: number;
   total: number | null;
+  /** Where to resume when shouldStop ended the list early; null when the list is complete. */
+  next: string | null;
 }
 
 export interface ListOptions<T> {
-  onPage?: (progress: PageProgress) => void | Promise<void>;
+  onPage?: (progress: PageProgress<T>) => void | Promise<void>;
   /** Stop after the page for which this returns true (the list is then partial). */
   stopAfter?: (pageItems: T[]) => boolean;
   /**
@@ -278,6 +284,18 @@ export interface ListOptions<T> {
    * with BisonIncompleteError instead of passing for the whole list.
    */
   requireTotal?: boolean;
+  /**
+   * Resume a list an earlier call left (its result's next), having fetched fetchedBefore items
+   * in pagesBefore pages: the completeness check counts them.
+   */
+  resume?: { from: string; fetchedBefore: number; pagesBefore: number };
+  /**
+   * Asked before each page after the first: true ends the list there, incomplete, with next
+   * saying where to resume.
+   */
+  shouldStop?: () => boolean;
+  /** False: the result's items stay empty (onPage takes each page's): the caller keeps less. */
+  collect?: boolean;
 }
 
 function retryDelayMs(response: Response | null, attempt: number): number {
@@ -445,14 +463,19 @@ export function createBisonClient(options: BisonClientOptions) {
   async function list<T>(
     path: string,
     schema: z.ZodType<T>,
-    { onPage, stopAfter, requireTotal = false }: ListOptions<T> = {},
+    { onPage, stopAfter, requireTotal = false, resume, shouldStop, collect = true }: ListOptions<
+      T
+    > = {},
   ): Promise<ListResult<T>> {
     const items: T[] = [];
-    let next: string | null = path;
-    let pages = 0;
+    let counted = 0;
+    let next: string | null = resume?.from ?? path;
+    let pages = resume?.pagesBefore ?? 0;
+    const fetchedBefore = resume?.fetchedBefore ?? 0;
     let total: number | null = null;
     const seen = new Set<string>();
     while (next) {
+      if (seen.size > 0 && shouldStop?.()) return { items, pages, total, next };
       if (seen.has(next)) throw new BisonError(`pagination loops back to ${next}`);
       seen.add(next);
       const page = pageSchema.safeParse(await request(next));
@@ -474,10 +497,9 @@ export function createBisonClient(options: BisonClientOptions) {
         }
         pageItems.push(item.data);
       }
-      items.push(...pageItems);
+      if (collect) items.push(...pageItems);
+      counted += pageItems.length;
       total = page.data.meta?.total ?? total;
-      await onPage?.({ page: pages, fetched: items.length, total });
-      if (stopAfter?.(pageItems)) return { items, pages, total };
       const cursor = page.data.meta?.next_cursor;
       if (page.data.links?.next) next = page.data.links.next;
       else if (cursor) {
@@ -485,26 +507,40 @@ export function createBisonClient(options: BisonClientOptions) {
         url.searchParams.set("cursor", cursor);
         next = url.toString();
       } else next = null;
+      await onPage?.({
+        page: pages,
+        fetched: fetchedBefore + counted,
+        total,
+        items: pageItems,
+        next,
+      });
+      if (stopAfter?.(pageItems)) return { items, pages, total, next: null };
     }
+    const fetched = fetchedBefore + counted;
     if (total === null && requireTotal) {
       throw new BisonIncompleteError(
-        `${path}: Bison gave no meta.total, so ${items.length} items cannot be known to be all`,
+        `${path}: Bison gave no meta.total, so ${fetched} items cannot be known to be all`,
       );
     }
-    if (total !== null && total !== items.length) {
+    if (total !== null && total !== fetched) {
       throw new BisonIncompleteError(
-        `${path}: fetched ${items.length} items but meta.total says ${total}`,
+        `${path}: fetched ${fetched} items but meta.total says ${total}`,
       );
     }
-    return { items, pages, total };
+    return { items, pages, total, next: null };
   }
 
   return {
     request,
     list,
-    /** The whole inventory: complete only when every page came and matched meta.total. */
-    listSenderEmails: (onPage?: (progress: PageProgress) => void | Promise<void>) =>
-      list("/api/sender-emails", senderEmailSchema, { onPage, requireTotal: true }),
+    /**
+     * The whole inventory: complete only when every page came and matched meta.total. A slice
+     * may stop it early (shouldStop) and a later one resume it where it stopped.
+     */
+    listSenderEmails: (
+      onPage?: (progress: PageProgress<SenderEmail>) => void | Promise<void>,
+      slice: Pick<ListOptions<SenderEmail>, "resume" | "shouldStop" | "collect"> = {},
+    ) => list("/api/sender-emails", senderEmailSchema, { onPage, requireTotal: true, ...slice }),
     listWorkspaces: () => list("/api/workspaces/v1.1", workspaceSchema),
     /** Interested replies, page by page, until stopAfter says the rest is already known. */
     listInterestedReplies: (stopAfter?: (pageItems: BisonReply[]) => boolean) =>

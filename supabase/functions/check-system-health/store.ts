@@ -168,7 +168,7 @@ export function databaseHealthStore(sql: Sql): HealthStore {
           insert into private.workspace_poll_state (workspace_id, next_poll_at)
           values (${workspaceId}, now())
           on conflict (workspace_id) do update set next_poll_at = now()`;
-        await tx`select private.invoke_edge_function('poll-sender-emails', '{}'::jsonb, 150000)`;
+        await tx`select private.queue_poll_slice()`;
       });
     },
     async backfillBoundaryToSettle(workspaceId) {

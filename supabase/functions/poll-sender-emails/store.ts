@@ -1,54 +1,58 @@
-// The poll store backed by the SQL functions of migration create_mailbox_polling.
+// The poll store backed by the SQL functions of migrations create_mailbox_polling and
+// poll_in_checkpointed_slices.
 import { type Sql, withKeyLock } from "../_shared/database.ts";
 import { storableJson } from "../_shared/json.ts";
-import type { ClaimedWorkspace, PollStore } from "./poller.ts";
+import type { SenderEmail } from "../_shared/bison-client.ts";
+import type { BreakerState, ClaimedConnection, ClaimedWorkspace, PollStore } from "./poller.ts";
+
+const asJson = (mailboxes: SenderEmail[]) => storableJson(JSON.stringify(mailboxes));
 
 export function databasePollStore(sql: Sql): PollStore {
   return {
-    async claim(pollRunId, leaseSeconds) {
+    async claimConnection(sliceId, leaseSeconds) {
+      const [row] = await sql<ClaimedConnection[]>`
+        select connection_id::text, base_url, breaker_failures, breaker_threshold, half_open
+        from private.claim_connection_for_polling(${sliceId}, ${leaseSeconds})`;
+      return row ?? null;
+    },
+    async claim(sliceId, connectionId, leaseSeconds) {
       const [row] = await sql<ClaimedWorkspace[]>`
-        select workspace_id::int, bison_workspace_id::int, base_url, api_key, key_kind,
-               sync_run_id::int,
-               private.bison_requests_per_minute(connection_id) as requests_per_minute
-        from private.claim_workspace_for_polling(${pollRunId}, ${leaseSeconds})`;
+        select workspace_id::int, bison_workspace_id::int, connection_id::text, base_url, api_key,
+               key_kind, sync_run_id::int, resume_url, resume_pages, resume_fetched
+        from private.claim_workspace_for_polling(${sliceId}, ${leaseSeconds},
+                                                 ${connectionId}::uuid)`;
       return row ?? null;
     },
     async applySnapshot(syncRunId, mailboxes) {
-      // Only the fields the database keeps: Bison's objects carry much more.
-      const kept = mailboxes.map((m) => ({
-        id: m.id,
-        email: m.email,
-        name: m.name,
-        status: m.status,
-        type: m.type,
-        daily_limit: m.daily_limit,
-        warmup_enabled: m.warmup_enabled,
-        emails_sent_count: m.emails_sent_count,
-        total_replied_count: m.total_replied_count,
-        total_opened_count: m.total_opened_count,
-        unsubscribed_count: m.unsubscribed_count,
-        bounced_count: m.bounced_count,
-        unique_replied_count: m.unique_replied_count,
-        unique_opened_count: m.unique_opened_count,
-        total_leads_contacted_count: m.total_leads_contacted_count,
-        interested_leads_count: m.interested_leads_count,
-        tags: (m.tags ?? []).map((tag) => ({ id: tag.id, name: tag.name })),
-        updated_at: m.updated_at,
-      }));
       const [row] = await sql`
-        select upserted, removed
-        from private.apply_sender_email_snapshot(${syncRunId},
-          ${storableJson(JSON.stringify(kept))}::text::jsonb)`;
-      // The function records the hold on the run; a statement of its own sees it.
-      const [run] = await sql`
-        select held from public.sender_email_sync_runs where id = ${syncRunId}`;
-      return { upserted: row.upserted, removed: row.removed, held: run.held };
+        select upserted, removed, held
+        from private.apply_staged_sender_email_snapshot(${syncRunId},
+          ${asJson(mailboxes)}::text::jsonb)`;
+      return { upserted: row.upserted, removed: row.removed, held: row.held };
+    },
+    async checkpoint(syncRunId, mailboxes, next, pages, fetched) {
+      await sql`
+        select private.checkpoint_workspace_poll(${syncRunId}, ${asJson(mailboxes)}::text::jsonb,
+          ${next}, ${pages}, ${fetched})`;
     },
     async finish(syncRunId, figures) {
       await sql`
         select private.finish_workspace_poll(${syncRunId}, ${figures.pages},
           ${figures.mailboxesSeen}, ${figures.upserted}, ${figures.removed}, ${figures.complete},
           ${figures.error})`;
+    },
+    async releaseConnection(sliceId, connectionId, outcome) {
+      const [row] = await sql<{ breaker: BreakerState }[]>`
+        select private.release_connection_for_polling(${sliceId}, ${connectionId}::uuid,
+          ${outcome.answered}, ${outcome.unansweredInARow}, ${outcome.lastFailure}) as breaker`;
+      return row.breaker;
+    },
+    async workRemaining() {
+      const [row] = await sql`select private.poll_work_remaining() as remaining`;
+      return row.remaining;
+    },
+    async queueNextSlice() {
+      await sql`select private.queue_poll_slice()`;
     },
     withKeyLock: (apiKey, work) => withKeyLock(sql, apiKey, work),
     async broadcast(workspaceId, event, payload) {

@@ -264,3 +264,10 @@ comment on function tests.timezone_off_the_utc_date() is
 
 grant usage on schema tests to anon, authenticated, service_role;
 grant execute on all functions in schema tests to anon, authenticated, service_role;
+
+-- Tests put events on past days (an hour, a day, a month ago): the daily partitions of
+-- webhook_events a live project has for the days behind it. The migrations create them from
+-- today on.
+select private.create_webhook_event_partition(d::date)
+from generate_series((now() at time zone 'UTC')::date - 60, (now() at time zone 'UTC')::date - 1,
+                     interval '1 day') d;

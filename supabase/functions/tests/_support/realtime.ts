@@ -100,3 +100,20 @@ export async function closeClient(client: SupabaseClient) {
   await client.removeAllChannels();
   await client.realtime.disconnect();
 }
+
+/**
+ * Runs flush-broadcasts for `seconds`, as its cron job does every minute: a metric change made
+ * within broadcast_interval of its topic's last message reaches subscribers through it.
+ */
+export async function flushBroadcasts(api: Api, seconds = 3): Promise<{ sent: number }> {
+  const response = await fetch(`${api.url}/functions/v1/flush-broadcasts`, {
+    method: "POST",
+    headers: { "x-cron-secret": testStack().cronSecret, "content-type": "application/json" },
+    body: JSON.stringify({ seconds }),
+  });
+  const answer = await response.text();
+  if (response.status !== 200) {
+    throw new Error(`flush-broadcasts answered ${response.status}: ${answer}`);
+  }
+  return JSON.parse(answer);
+}

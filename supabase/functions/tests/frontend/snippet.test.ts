@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { repoRoot } from "../../../../scripts/local/config.ts";
 import { bisonEvent } from "../../../../scripts/simulator/bison-events.ts";
 import { connect, startTestApi, testStack } from "../_support/stack.ts";
-import { newWorkspace } from "../_support/realtime.ts";
+import { flushBroadcasts, newWorkspace } from "../_support/realtime.ts";
 import { createPasswordUser } from "../_support/members.ts";
 
 const stack = testStack();
@@ -80,6 +80,8 @@ Deno.test("docs/frontend.md's complete example signs in, reads, subscribes and u
         lines.push(line);
         if (line === `subscribed to workspace:${workspaceId}:metrics`) {
           await post("EMAIL_SENT", firstId + 1);
+          // Within a second of the first message, the change goes out with the flush.
+          await flushBroadcasts(api);
         }
       }
     }
