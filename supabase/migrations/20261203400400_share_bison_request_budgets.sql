@@ -35,7 +35,8 @@ begin
       using errcode = 'P0002';
   end if;
   per_second := private.bison_requests_per_minute(target_connection_id) / 60.0;
-  -- A second's worth may go at once, as the budget always allowed; the minute stays within it.
+  -- A second's worth may go at once, as the budget always allowed, so a rolling minute may see
+  -- the minute's budget plus that second (2,541 of 2,500 at the busiest minute of scale.ts --scale 10).
   capacity := greatest(per_second, 1);
 
   insert into private.bison_request_budgets (connection_id, tokens, refilled_at)
