@@ -4,7 +4,7 @@
 // nothing new to release.
 import { currentMigrations, formatLock, lockPath, readLock, release } from "./migrations-lock.ts";
 
-const usage = `usage: npm run release -- <version, e.g. v0.3.0>
+const usage = `usage: npm run release -- <version, e.g. v0.4.0>
 
 Locks every migration not yet in supabase/migrations.lock under that release (docs/migrations.md).
 Exit codes: 0 locked, 1 refused (a released migration changed, nothing to release, or a version
