@@ -15,7 +15,13 @@ import { roleKey } from "../local/config.ts";
 import { buildDashboard, serveDashboard } from "../local/dashboard.ts";
 import { launchBrowser, signInToDashboard } from "../local/browser.ts";
 import { bisonEvent } from "../simulator/bison-events.ts";
-import { percentile, positiveOption, runBenchmark, startBenchStack } from "./bench-stack.ts";
+import {
+  flushing,
+  percentile,
+  positiveOption,
+  runBenchmark,
+  startBenchStack,
+} from "./bench-stack.ts";
 import { pollBenchScale, pollUntilCaughtUp, registerPollAgency, startPollAgency } from "./poll.ts";
 import { seedDailyMetrics } from "./read-model.ts";
 
@@ -81,6 +87,9 @@ async function main(): Promise<number> {
   const { simulator } = startPollAgency({ ...pollBenchScale, pageMs: 0 });
   const bench = await startBenchStack({}, { clientApis: true });
   const sql = postgres(bench.databaseUrl, { max: 4, prepare: false, onnotice: () => {} });
+  // Metric broadcasts are coalesced: a change within a topic's interval of its last message
+  // goes out when flush-broadcasts sends it, as its cron job does on a deployed project.
+  const flusher = flushing(bench);
   const browser = await launchBrowser();
   const build = join(bench.stack.dir, "dashboard");
   let served: { url: string; close(): Promise<void> } | undefined;
@@ -209,6 +218,7 @@ async function main(): Promise<number> {
   } finally {
     await browser.close();
     await served?.close();
+    await flusher.stop();
     await sql.end();
     await bench.close();
     await simulator.close();
