@@ -44,6 +44,7 @@ import {
 import { hostedHeapEnv, hostedLimits, measured, type Usage } from "./process-usage.ts";
 import { callerTimeoutHeader } from "../../supabase/functions/_shared/run-deadline.ts";
 import { functionEnv as stackFunctionEnv, platformDbUrl } from "../local/config.ts";
+import { deadInstance } from "../simulator/dead-instance.ts";
 
 type Bench = Awaited<ReturnType<typeof startBenchStack>>;
 
@@ -395,22 +396,6 @@ function busiestMinute(times: number[]): number {
     busiest = Math.max(busiest, last - first + 1);
   }
   return busiest;
-}
-
-/** A TCP server that accepts connections and never answers: an instance that stopped. */
-function deadInstance() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  (async () => {
-    for await (const conn of listener) held.push(conn);
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    close() {
-      for (const conn of held) conn.close();
-      listener.close();
-    },
-  };
 }
 
 async function polling(

@@ -217,6 +217,50 @@ export function runBisonCli(
   }, input.stdin);
 }
 
+/**
+ * Connects a (simulated) instance with the admin CLI as an operator would, then adds the given
+ * Bison workspaces with their keys (the simulator's `sim-key-<id>-abcdef` unless given). Returns
+ * the connection and our workspace ids in the order given. `check: false` connects without
+ * asking the instance first (for one that never answers).
+ */
+export async function connectInstanceWorkspaces(
+  name: string,
+  baseUrl: string,
+  workspaces: { id: number; apiKey?: string }[],
+  options: { functionsUrl?: string; check?: boolean } = {},
+): Promise<{ connectionId: string; workspaceIds: number[] }> {
+  const connected = await runBisonCli(
+    [
+      "connect",
+      "--name",
+      name,
+      "--base-url",
+      baseUrl,
+      "--allow-private-address",
+      ...(options.check === false ? ["--no-check"] : []),
+    ],
+    options.functionsUrl,
+  );
+  if (connected.code !== 0) throw new Error(`bison connect failed: ${connected.stderr}`);
+  const connectionId = (connected.result as { connection_id: string }).connection_id;
+  const workspaceIds: number[] = [];
+  for (const workspace of workspaces) {
+    const added = await runBisonCli([
+      "add-workspace",
+      "--no-check",
+      "--connection",
+      name,
+      "--workspace-id",
+      String(workspace.id),
+      "--api-key",
+      workspace.apiKey ?? `sim-key-${workspace.id}-abcdef`,
+    ]);
+    if (added.code !== 0) throw new Error(`bison add-workspace failed: ${added.stderr}`);
+    workspaceIds.push((added.result as { workspace_id: number }).workspace_id);
+  }
+  return { connectionId, workspaceIds };
+}
+
 /** A new Bison connection (unique name) whose webhook URL points at the given gateway. */
 export async function connectBison(
   gatewayUrl: string,

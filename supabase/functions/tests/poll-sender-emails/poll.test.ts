@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   connect,
+  connectInstanceWorkspaces,
   eventually,
   runBisonCli,
   runCronJob,
@@ -49,27 +50,13 @@ async function withPolling(
   const name = `poll-${crypto.randomUUID()}`;
   const functionsUrl = `${gateway.url}/functions/v1`;
   try {
-    const connected = await runBisonCli(
-      ["connect", "--name", name, "--base-url", simulator.url, "--allow-private-address"],
+    const connection = await connectInstanceWorkspaces(name, simulator.url, workspaces, {
       functionsUrl,
+    });
+    const connectionId = connection.connectionId;
+    const workspaceIds = new Map(
+      workspaces.map((workspace, index) => [workspace.id, connection.workspaceIds[index]]),
     );
-    assert.equal(connected.code, 0, connected.stderr);
-    const connectionId = (connected.result as { connection_id: string }).connection_id;
-    const workspaceIds = new Map<number, number>();
-    for (const workspace of workspaces) {
-      const added = await runBisonCli([
-        "add-workspace",
-        "--no-check",
-        "--connection",
-        name,
-        "--workspace-id",
-        String(workspace.id),
-        "--api-key",
-        workspace.apiKey ?? `sim-key-${workspace.id}-abcdef`,
-      ]);
-      assert.equal(added.code, 0, added.stderr);
-      workspaceIds.set(workspace.id, (added.result as { workspace_id: number }).workspace_id);
-    }
     const poll = async (requestBody: Record<string, unknown> = {}) => {
       const response = await fetch(`${functionsUrl}/poll-sender-emails`, {
         method: "POST",

@@ -3,11 +3,17 @@
 // circuit breaker, is left alone during its cool-down and probed after it, and never holds the
 // slices of a connection whose instance answers; and no slice outlives its caller's timeout.
 import assert from "node:assert/strict";
-import { connect, runBisonCli, startTestGateway, testStack } from "../_support/stack.ts";
+import {
+  connect,
+  connectInstanceWorkspaces,
+  startTestGateway,
+  testStack,
+} from "../_support/stack.ts";
 import {
   generateMailboxes,
   startBisonSimulator,
 } from "../../../../scripts/simulator/bison-simulator.ts";
+import { deadInstance } from "../../../../scripts/simulator/dead-instance.ts";
 
 const stack = testStack();
 const sql = connect(stack);
@@ -22,56 +28,19 @@ type Slice = Record<string, unknown> & {
 };
 
 /** A connection (named name) at baseUrl whose workspaces get keys; returns its id and theirs. */
-async function connectInstance(name: string, baseUrl: string, workspaceIds: number[]) {
-  const connected = await runBisonCli([
-    "connect",
-    "--name",
+async function connectInstance(name: string, baseUrl: string, bisonWorkspaceIds: number[]) {
+  const { connectionId, workspaceIds: ids } = await connectInstanceWorkspaces(
     name,
-    "--base-url",
     baseUrl,
-    "--allow-private-address",
-    "--no-check",
-  ]);
-  assert.equal(connected.code, 0, connected.stderr);
-  const connectionId = (connected.result as { connection_id: string }).connection_id;
-  const ids: number[] = [];
-  for (const id of workspaceIds) {
-    const added = await runBisonCli([
-      "add-workspace",
-      "--no-check",
-      "--connection",
-      name,
-      "--workspace-id",
-      String(id),
-      "--api-key",
-      `sim-key-${id}-abcdef`,
-    ]);
-    assert.equal(added.code, 0, added.stderr);
-    ids.push((added.result as { workspace_id: number }).workspace_id);
-  }
+    bisonWorkspaceIds.map((id) => ({ id })),
+    { check: false },
+  );
   // Other suites' workspaces may be due too (or never polled yet): only ours are, from now on.
   await sql`insert into private.workspace_poll_state (workspace_id)
             select workspace_id from private.workspace_api_keys on conflict do nothing`;
   await sql`update private.workspace_poll_state set next_poll_at = 'infinity'
             where workspace_id <> all(${ids})`;
   return { connectionId, workspaceIds: ids };
-}
-
-/** A TCP server that accepts connections and never answers: an instance that stopped. */
-function deadInstance() {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const held: Deno.Conn[] = [];
-  (async () => {
-    for await (const conn of listener) held.push(conn);
-  })().catch(() => {});
-  return {
-    url: `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`,
-    accepted: () => held.length,
-    close() {
-      for (const conn of held) conn.close();
-      listener.close();
-    },
-  };
 }
 
 async function callSlice(
