@@ -96,6 +96,23 @@ export class Inbox<T> {
 }
 
 /** Leaves every channel and closes the socket, so a test ends with no timers left. */
+/**
+ * A new workspace and a member whose dashboard client has joined the workspace's private metrics
+ * topic: every `metrics_updated` it receives lands in `inbox`.
+ */
+export async function memberWatchingMetrics<T>(sql: postgres.Sql, api: Api) {
+  const { workspaceId, webhookUrl } = await newWorkspace(sql, api);
+  const { token } = await newUser(sql, workspaceId);
+  const client = await frontendClient(api, () => token);
+  const inbox = new Inbox<T>();
+  const channel = client.channel(`workspace:${workspaceId}:metrics`, {
+    config: { private: true },
+  }).on("broadcast", { event: "metrics_updated" }, (message) => inbox.push(message as T));
+  const { status } = await subscribe(channel);
+  if (status !== "SUBSCRIBED") throw new Error(`the member's metrics channel is ${status}`);
+  return { workspaceId, webhookUrl, client, inbox };
+}
+
 export async function closeClient(client: SupabaseClient) {
   await client.removeAllChannels();
   await client.realtime.disconnect();

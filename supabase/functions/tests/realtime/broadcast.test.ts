@@ -9,6 +9,7 @@ import {
   expiredToken,
   frontendClient,
   Inbox,
+  memberWatchingMetrics,
   newUser,
   newWorkspace,
   subscribe,
@@ -24,14 +25,10 @@ const payloadOf = (message: Message) => message.payload as Record<string, unknow
 Deno.test("a member receives metrics_updated with the new counters after a webhook", async () => {
   const api = await startTestApi();
   try {
-    const { workspaceId, webhookUrl } = await newWorkspace(sql, api);
-    const { token } = await newUser(sql, workspaceId);
-    const client = await frontendClient(api, () => token);
-    const inbox = new Inbox<Message>();
-    const channel = client.channel(`workspace:${workspaceId}:metrics`, {
-      config: { private: true },
-    }).on("broadcast", { event: "metrics_updated" }, inbox.push);
-    assert.equal((await subscribe(channel)).status, "SUBSCRIBED");
+    const { workspaceId, webhookUrl, client, inbox } = await memberWatchingMetrics<Message>(
+      sql,
+      api,
+    );
 
     const response = await fetch(webhookUrl, {
       method: "POST",

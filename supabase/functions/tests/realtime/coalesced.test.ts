@@ -7,11 +7,8 @@ import { connect, startTestApi } from "../_support/stack.ts";
 import {
   closeClient,
   flushBroadcasts,
-  frontendClient,
-  Inbox,
-  newUser,
+  memberWatchingMetrics,
   newWorkspace,
-  subscribe,
 } from "../_support/realtime.ts";
 import { bisonEvent } from "../../../../scripts/simulator/bison-events.ts";
 
@@ -23,14 +20,10 @@ type Message = { event: string; payload: { emails_sent: number; day: string } };
 Deno.test("a burst reaches a dashboard as its first change and, an interval later, its last", async () => {
   const api = await startTestApi();
   try {
-    const { workspaceId, webhookUrl } = await newWorkspace(sql, api);
-    const { token } = await newUser(sql, workspaceId);
-    const client = await frontendClient(api, () => token);
-    const inbox = new Inbox<Message>();
-    const channel = client.channel(`workspace:${workspaceId}:metrics`, {
-      config: { private: true },
-    }).on("broadcast", { event: "metrics_updated" }, inbox.push);
-    assert.equal((await subscribe(channel)).status, "SUBSCRIBED");
+    const { workspaceId, webhookUrl, client, inbox } = await memberWatchingMetrics<Message>(
+      sql,
+      api,
+    );
 
     const at = new Date().toISOString();
     const burst = 20;
